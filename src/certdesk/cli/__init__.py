@@ -1,0 +1,1 @@
+"""The ``certdesk`` command line (Typer)."""

@@ -1,0 +1,1 @@
+"""The pure crypto core: keys, CSRs, names, extensions, profiles, CA-policy lint (no I/O)."""
