@@ -1,0 +1,70 @@
+"""Pydantic models that only the API needs: login, tokens and health.
+
+The CSR, choices and audit models come from ``certdesk.services.schemas``. Input models forbid
+unknown fields and bound every string; output models never carry key material — the one plain
+secret ever sent, a new API token, is in ``TokenCreated`` and shown only once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from certdesk.services.auth import MAX_PASSWORD, MAX_TOKEN_NAME, TokenInfo
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Annotated[str, StringConstraints(min_length=1, max_length=150)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD)]
+
+
+class LoginOut(BaseModel):
+    """The open session; send ``csrf_token`` as ``X-CSRF-Token`` on unsafe requests."""
+
+    username: str
+    csrf_token: str
+    expires_at: datetime
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOKEN_NAME)]
+
+
+class TokenOut(BaseModel):
+    """An API token as listed: its first characters, never the token."""
+
+    id: int
+    name: str
+    username: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, info: TokenInfo) -> TokenOut:
+        return cls(
+            id=info.id,
+            name=info.name,
+            username=info.username,
+            prefix=info.prefix,
+            created_at=info.created_at,
+            last_used_at=info.last_used_at,
+            revoked_at=info.revoked_at,
+        )
+
+
+class TokenCreated(TokenOut):
+    """A new API token: ``token`` is shown this once and cannot be retrieved again."""
+
+    token: str
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"] = "ok"
