@@ -1,0 +1,211 @@
+"""The CSR repository: stores Certificate Signing Requests with their private keys sealed by a
+``SecretBox``, and hands them back as frozen ``CSRRecord``s that never carry key material.
+
+Names are unique; a taken name raises ``Conflict`` (checked first, and the database's unique
+constraint catches the race between two writers). Unknown ids and names raise ``NotFound``.
+Listing is ordered by id, paginated, and searches case-insensitively for a substring of the name,
+the common name or any Subject Alternative Name (kept joined in ``san_text`` for this purpose).
+The private key is only ever returned, decrypted, by ``private_key_pem``.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from certdesk.clock import Clock, SystemClock
+from certdesk.errors import Conflict, NotFound
+from certdesk.storage.models import CSR_SOURCES, CSRRow
+from certdesk.storage.secrets import SecretBox
+
+SAN_SEPARATOR = ", "
+
+
+@dataclass(frozen=True)
+class NewCSR:
+    """A CSR to store; ``private_key_pem`` is encrypted before it reaches the database."""
+
+    name: str
+    csr_pem: str
+    private_key_pem: bytes
+    key_type: str
+    key_length: int | None
+    ec_curve: str | None
+    digest_algorithm: str | None
+    common: str | None
+    sans: tuple[str, ...]
+    source: str
+
+    def __post_init__(self) -> None:
+        if self.source not in CSR_SOURCES:
+            raise ValueError(f"source must be one of {CSR_SOURCES}, not {self.source!r}")
+
+    def __repr__(self) -> str:  # keep the key out of logs and tracebacks
+        return f"NewCSR(name={self.name!r}, key_type={self.key_type!r}, source={self.source!r})"
+
+
+@dataclass(frozen=True)
+class CSRRecord:
+    """A stored CSR as the rest of certdesk sees it: everything but the private key."""
+
+    id: int
+    name: str
+    csr_pem: str
+    key_type: str
+    key_length: int | None
+    ec_curve: str | None
+    digest_algorithm: str | None
+    common: str | None
+    sans: tuple[str, ...]
+    source: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class CSRRepository:
+    """CSRs in one session (one transaction); the caller commits through ``Database.session``."""
+
+    def __init__(self, session: Session, box: SecretBox, clock: Clock | None = None) -> None:
+        self.session = session
+        self.box = box
+        self.clock: Clock = clock or SystemClock()
+
+    def add(self, record: NewCSR) -> CSRRecord:
+        """Store a new CSR; ``Conflict`` on ``name`` when the name is taken."""
+        self._ensure_name_free(record.name)
+        now = self.clock.now()
+        row = CSRRow(
+            name=record.name,
+            csr_pem=record.csr_pem,
+            private_key_enc=self.box.encrypt(record.private_key_pem),
+            key_type=record.key_type,
+            key_length=record.key_length,
+            ec_curve=record.ec_curve,
+            digest_algorithm=record.digest_algorithm,
+            common=record.common,
+            san_text=SAN_SEPARATOR.join(record.sans),
+            source=record.source,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(row)
+        self._flush(record.name)
+        return _record(row)
+
+    def get(self, csr_id: int) -> CSRRecord:
+        """The CSR with this id, or ``NotFound``."""
+        return _record(self._row(csr_id))
+
+    def get_by_name(self, name: str) -> CSRRecord:
+        """The CSR with this name, or ``NotFound``."""
+        row = self.session.scalars(select(CSRRow).where(CSRRow.name == name)).one_or_none()
+        if row is None:
+            raise NotFound("CSR", name)
+        return _record(row)
+
+    def rename(self, csr_id: int, new_name: str) -> CSRRecord:
+        """Give the CSR a new name; ``Conflict`` on ``name`` when another CSR has it."""
+        row = self._row(csr_id)
+        if row.name == new_name:
+            return _record(row)
+        self._ensure_name_free(new_name)
+        row.name = new_name
+        row.updated_at = self.clock.now()
+        self._flush(new_name)
+        return _record(row)
+
+    def delete(self, csr_id: int) -> None:
+        """Remove the CSR (certificates made from it keep their copy of the CSR)."""
+        result = self.session.execute(delete(CSRRow).where(CSRRow.id == csr_id))
+        if getattr(result, "rowcount", 1) == 0:
+            raise NotFound("CSR", csr_id)
+
+    def private_key_pem(self, csr_id: int) -> bytes:
+        """The CSR's private key, decrypted, exactly as it was stored."""
+        token = self.session.scalars(
+            select(CSRRow.private_key_enc).where(CSRRow.id == csr_id)
+        ).one_or_none()
+        if token is None:
+            raise NotFound("CSR", csr_id)
+        return self.box.decrypt(token)
+
+    def all_names(self) -> builtins.list[str]:
+        """Every CSR name, ordered by id (for reconciling files and for name suggestions)."""
+        return builtins.list(self.session.scalars(select(CSRRow.name).order_by(CSRRow.id)))
+
+    def list(
+        self, limit: int, offset: int = 0, search: str | None = None
+    ) -> tuple[builtins.list[CSRRecord], int]:
+        """One page of CSRs ordered by id, and how many match in total.
+
+        ``search`` matches a case-insensitive substring of the name, common name or any SAN;
+        ``%`` and ``_`` in it are literal.
+        """
+        if limit < 0 or offset < 0:
+            raise ValueError("limit and offset must not be negative")
+        condition = _search_condition(search)
+        query = select(CSRRow).order_by(CSRRow.id).limit(limit).offset(offset)
+        count = select(func.count()).select_from(CSRRow)
+        if condition is not None:
+            query = query.where(condition)
+            count = count.where(condition)
+        total = self.session.scalar(count) or 0
+        rows = self.session.scalars(query).all() if limit else []
+        return [_record(row) for row in rows], total
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _row(self, csr_id: int) -> CSRRow:
+        row = self.session.get(CSRRow, csr_id)
+        if row is None:
+            raise NotFound("CSR", csr_id)
+        return row
+
+    def _ensure_name_free(self, name: str) -> None:
+        taken = self.session.scalar(select(CSRRow.id).where(CSRRow.name == name))
+        if taken is not None:
+            raise _name_taken(name)
+
+    def _flush(self, name: str) -> None:
+        try:
+            self.session.flush()
+        except IntegrityError:
+            # Another writer took the name between the check and the insert.
+            raise _name_taken(name) from None
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"A CSR named {name!r} already exists. Choose another name.", field_name="name")
+
+
+def _search_condition(search: str | None) -> ColumnElement[bool] | None:
+    term = (search or "").strip()
+    if not term:
+        return None
+    return or_(
+        CSRRow.name.icontains(term, autoescape=True),
+        CSRRow.common.icontains(term, autoescape=True),
+        CSRRow.san_text.icontains(term, autoescape=True),
+    )
+
+
+def _record(row: CSRRow) -> CSRRecord:
+    return CSRRecord(
+        id=row.id,
+        name=row.name,
+        csr_pem=row.csr_pem,
+        key_type=row.key_type,
+        key_length=row.key_length,
+        ec_curve=row.ec_curve,
+        digest_algorithm=row.digest_algorithm,
+        common=row.common,
+        sans=tuple(row.san_text.split(SAN_SEPARATOR)) if row.san_text else (),
+        source=row.source,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
