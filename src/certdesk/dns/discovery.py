@@ -144,6 +144,11 @@ async def locate(resolver: dns.asyncresolver.Resolver, fqdn: str, port: int = 53
             f"Could not find the zone of {target}: {describe(exc)}; "
             "check CERTDESK_DNS_RESOLVERS (the resolvers must be able to see the zone)."
         ) from exc
+    if zone == dns.name.root:
+        raise DNSError(
+            f"Could not find the zone of {target}: the resolvers know only the root zone; "
+            "check CERTDESK_DNS_RESOLVERS (the resolvers must be able to see the zone)."
+        )
     nameservers = await find_zone_nameservers(resolver, zone.to_text(), port)
     return Location(fqdn, target, zone.to_text(), nameservers)
 
