@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from certdesk.api.deps import (
@@ -12,11 +14,12 @@ from certdesk.api.deps import (
     CurrentActor,
     client_address,
 )
-from certdesk.api.problems import PROBLEM_RESPONSES
+from certdesk.api.jsonbody import StrictJSONRoute
+from certdesk.api.problems import PROBLEM_RESPONSES, problem_doc
 from certdesk.api.schemas import LoginIn, LoginOut, TokenCreate, TokenCreated, TokenOut
 from certdesk.services import auth
 
-router = APIRouter(tags=["auth"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["auth"], responses=PROBLEM_RESPONSES, route_class=StrictJSONRoute)
 
 
 @router.post("/auth/login", response_model=LoginOut)
@@ -71,7 +74,16 @@ def create_token(
     return TokenCreated(**TokenOut.of(info).model_dump(), token=plain)
 
 
-@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_token(token_id: int, principal: Authenticated, actor: CurrentActor, ctx: Ctx) -> None:
+@router.delete(
+    "/tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: problem_doc("No API token with this id")},
+)
+def revoke_token(
+    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    principal: Authenticated,
+    actor: CurrentActor,
+    ctx: Ctx,
+) -> None:
     """Revoke an API token; it stops working at once."""
     auth.revoke_token(ctx, token_id, actor)

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Response, status
 
 from certdesk.api.deps import Authenticated, Ctx, CurrentActor
-from certdesk.api.problems import PROBLEM_RESPONSES, Problem
+from certdesk.api.jsonbody import StrictJSONRoute
+from certdesk.api.problems import PROBLEM_RESPONSES, problem_doc
 from certdesk.services import csrs
 from certdesk.services.schemas import (
     CSRCreate,
@@ -25,14 +26,14 @@ MAX_OFFSET = 2**31 - 1
 CSRId = Annotated[int, Path(ge=1, le=MAX_ID, description="The CSR's id")]
 CSRIn = Annotated[CSRCreate | CSRImport, Body(discriminator="create_type")]
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": Problem, "description": "No CSR with this id"}
-}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_doc("No CSR with this id")}
 _CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"model": Problem, "description": "The name is taken, or the CSR is in use"}
+    409: problem_doc("The name is taken, or the CSR is in use")
 }
 
-router = APIRouter(prefix="/csrs", tags=["csrs"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/csrs", tags=["csrs"], responses=PROBLEM_RESPONSES, route_class=StrictJSONRoute
+)
 
 
 def _download(file: DownloadFile) -> Response:

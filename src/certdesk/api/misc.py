@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from certdesk.api.deps import Authenticated, Ctx
+from certdesk.api.jsonbody import StrictJSONRoute
 from certdesk.api.problems import PROBLEM_RESPONSES
 from certdesk.api.schemas import HealthOut
 from certdesk.services import audit
@@ -15,7 +16,7 @@ from certdesk.services.schemas import AuditPage, ChoicesOut
 
 MAX_OFFSET = 2**31 - 1
 
-router = APIRouter(responses=PROBLEM_RESPONSES)
+router = APIRouter(responses=PROBLEM_RESPONSES, route_class=StrictJSONRoute)
 
 
 @router.get("/health", response_model=HealthOut, tags=["health"])

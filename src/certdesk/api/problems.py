@@ -81,16 +81,22 @@ class Problem(BaseModel):
     acme_problem: dict[str, Any] | None = None
 
 
-#: For ``responses=`` in route declarations, so the OpenAPI document shows the error shape.
+def problem_doc(description: str) -> dict[str, Any]:
+    """The OpenAPI description of a problem+json response, for ``responses=``."""
+    return {
+        "model": Problem,
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+#: The problem responses every API route can give, so the OpenAPI document shows them.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": title}
-    for status, title in (
-        (400, "Bad request"),
-        (401, "Authentication required"),
-        (403, "Forbidden"),
-        (413, "Request body too large"),
-        (422, "Invalid input"),
-    )
+    400: problem_doc("The body is not JSON"),
+    401: problem_doc("Authentication required"),
+    403: problem_doc("Forbidden: CSRF token missing, or too many failed logins"),
+    413: problem_doc("The request body is larger than 1 MiB"),
+    422: problem_doc("Invalid input, with every field error"),
 }
 
 
@@ -145,19 +151,37 @@ def field_path(loc: Sequence[str | int]) -> str:
     return ".".join(parts)
 
 
+def _strip_union_tag(loc: tuple[str | int, ...], body: object) -> tuple[str | int, ...]:
+    """Drop the tag pydantic puts into the location of a discriminated union's member.
+
+    ``("body", "CERTIFICATE_CREATE_CSR", "name")`` becomes ``("body", "name")``: a segment right
+    after ``body`` that is no key of the body but one of its top-level string values is a tag.
+    """
+    if len(loc) > 1 and loc[0] == "body" and isinstance(body, dict):
+        tag = loc[1]
+        if tag not in body and tag in {v for v in body.values() if isinstance(v, str)}:
+            return (loc[0], *loc[2:])
+    return loc
+
+
 def validation_errors(exc: RequestValidationError) -> list[FieldError]:
     """FastAPI's validation errors as field errors, with messages that name the fix."""
     out: list[FieldError] = []
     for err in exc.errors():
-        loc = tuple(err.get("loc", ()))
+        loc = _strip_union_tag(tuple(err.get("loc", ())), exc.body)
         kind = str(err.get("type", ""))
+        ctx = err.get("ctx") or {}
         message = str(err.get("msg", "is not valid"))
         if kind == "missing":
             message = "is required"
         elif kind == "extra_forbidden":
             message = "is not a known field; remove it"
         elif kind == "json_invalid":
-            message = "the body is not valid JSON: " + str(err.get("ctx", {}).get("error", ""))
+            message = "the body is not valid JSON: " + str(ctx.get("error", ""))
+        elif kind in {"union_tag_not_found", "union_tag_invalid"}:
+            loc = (*loc, str(ctx.get("discriminator", "")).strip("'"))
+            expected = ctx.get("expected_tags", "")
+            message = f"is required and must be one of {expected}"
         out.append(FieldError(field_path(loc), message))
     return out
 

@@ -55,6 +55,8 @@ class UserInfo:
     username: str
     created_at: datetime
     updated_at: datetime
+    #: True when this call created the user, False when it reset the password.
+    created: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ def add_or_reset_user(
         raise InvalidInput(errors)
     password_hash = _hasher.hash(password)
     with ctx.db.session() as session:
+        created = repo.find_user(session, username) is None
         user = repo.save_user(session, username, password_hash, ctx.clock.now())
     audit.record(
         ctx,
@@ -143,13 +146,26 @@ def add_or_reset_user(
         object_id=user.id,
         object_name=username,
     )
-    return UserInfo(user.username, user.created_at, user.updated_at)
+    return UserInfo(user.username, user.created_at, user.updated_at, created)
 
 
 def has_users(ctx: AppContext) -> bool:
     """Whether anyone can log in yet."""
     with ctx.db.session() as session:
         return repo.count_users(session) > 0
+
+
+def sole_username(ctx: AppContext) -> str:
+    """The one user's name, for commands that may leave the user out."""
+    with ctx.db.session() as session:
+        names = repo.usernames(session, limit=2)
+    if not names:
+        raise InvalidInput.single(
+            "user", "no user exists yet; create one with `certdesk user add NAME --password-stdin`"
+        )
+    if len(names) > 1:
+        raise InvalidInput.single("user", "several users exist; choose one with --user")
+    return names[0]
 
 
 # --- API tokens --------------------------------------------------------------------------------

@@ -78,6 +78,11 @@ def count_users(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(UserRow)) or 0)
 
 
+def usernames(session: Session, limit: int) -> list[str]:
+    """Up to ``limit`` usernames, in the order they were created."""
+    return list(session.scalars(select(UserRow.username).order_by(UserRow.id).limit(limit)))
+
+
 def find_user(session: Session, username: str) -> UserRecord | None:
     row = session.scalar(select(UserRow).where(UserRow.username == username))
     return _user(row) if row is not None else None
