@@ -23,7 +23,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    SQLAlchemyError,
+    StatementError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from certdesk.errors import CertdeskError, StorageError
@@ -81,6 +88,9 @@ class Database:
             raise
         except SQLAlchemyError as exc:
             _safe_rollback(session)
+            if isinstance(exc, StatementError) and not isinstance(exc, DBAPIError):
+                # Not the database: a value certdesk could not bind (a bug); keep its cause.
+                raise (exc.orig if isinstance(exc.orig, Exception) else exc) from exc
             raise self.storage_error(exc) from None
         except BaseException:
             _safe_rollback(session)
