@@ -99,6 +99,7 @@ def load_csr(data: bytes) -> x509.CertificateSigningRequest:
         csr = loader(blob)
         # Parse lazily-decoded parts now, so a malformed CSR fails here and not later.
         _ = csr.subject.rfc4514_string(), list(csr.extensions), csr.public_key()
+        weak = _weak_digest(csr)
         valid = csr.is_signature_valid
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         if isinstance(exc, UnsupportedAlgorithm):
@@ -106,9 +107,26 @@ def load_csr(data: bytes) -> x509.CertificateSigningRequest:
                 CSR_FIELD, "The CSR uses an unsupported key or signature algorithm"
             ) from None
         raise InvalidInput.single(CSR_FIELD, MSG_UNREADABLE) from None
+    if weak is not None:
+        raise InvalidInput.single(
+            CSR_FIELD,
+            f"The CSR is signed with {weak}, a broken digest that certdesk and every public CA "
+            "refuse: create the CSR again with SHA256",
+        )
     if not valid:
         raise InvalidInput.single(CSR_FIELD, MSG_BAD_SIGNATURE)
     return csr
+
+
+def _weak_digest(csr: x509.CertificateSigningRequest) -> str | None:
+    """ "SHA1" or "MD5" when the CSR is signed with a broken digest (which cannot be verified)."""
+    try:
+        algorithm = csr.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        return None
+    if isinstance(algorithm, hashes.SHA1 | hashes.MD5):
+        return algorithm.name.upper()
+    return None
 
 
 def csr_pem(csr: x509.CertificateSigningRequest) -> bytes:
