@@ -1,0 +1,73 @@
+"""What every sub-command shares: the global options, opening the application context, and
+printing results as text or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+
+from certdesk.services.context import AppContext
+from certdesk.settings import Settings
+
+
+@dataclass
+class State:
+    data_dir: Path | None = None
+    json_output: bool = False
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    obj = root.obj
+    return obj if isinstance(obj, State) else State()
+
+
+def settings_for(ctx: typer.Context) -> Settings:
+    return Settings.from_env().with_overrides(data_dir=state(ctx).data_dir)
+
+
+@contextmanager
+def open_context(ctx: typer.Context) -> Iterator[AppContext]:
+    app_ctx = AppContext.open(settings_for(ctx))
+    try:
+        yield app_ctx
+    finally:
+        app_ctx.close()
+
+
+def wants_json(ctx: typer.Context, local_flag: bool) -> bool:
+    return local_flag or state(ctx).json_output
+
+
+def print_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any] | list[Any]) -> None:
+    if isinstance(value, BaseModel):
+        data: Any = value.model_dump(mode="json")
+    elif isinstance(value, list | tuple) and value and isinstance(value[0], BaseModel):
+        data = [v.model_dump(mode="json") for v in value if isinstance(v, BaseModel)]
+    else:
+        data = value
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for index, row in enumerate(cells):
+        typer.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if index == 0:
+            typer.echo("  ".join("-" * w for w in widths))
+
+
+def print_fields(pairs: Sequence[tuple[str, object]]) -> None:
+    width = max(len(k) for k, _ in pairs)
+    for key, value in pairs:
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value) or "--"
+        typer.echo(f"{key.ljust(width)}  {'--' if value in (None, '') else value}")

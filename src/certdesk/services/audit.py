@@ -1,0 +1,72 @@
+"""The audit log: who viewed or downloaded which private key, who logged in, deleted or changed
+what, and when. Entries are written in their own transaction and never hold secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import func, select
+
+from certdesk.errors import FieldError, InvalidInput
+from certdesk.services.context import Actor, AppContext
+from certdesk.services.schemas import AuditEventOut, AuditPage
+from certdesk.storage.models import AuditEventRow
+
+MAX_PAGE = 500
+
+
+def record(
+    ctx: AppContext,
+    actor: Actor,
+    action: str,
+    *,
+    object_kind: str | None = None,
+    object_id: int | None = None,
+    object_name: str | None = None,
+    detail: Mapping[str, object] | None = None,
+) -> None:
+    """Append one event to the audit log."""
+    with ctx.db.session() as session:
+        session.add(
+            AuditEventRow(
+                at=ctx.clock.now(),
+                actor=actor.username,
+                action=action,
+                object_kind=object_kind,
+                object_id=object_id,
+                object_name=object_name,
+                detail=dict(detail) if detail else None,
+                client=actor.client,
+            )
+        )
+
+
+def list_events(ctx: AppContext, limit: int = 50, offset: int = 0) -> AuditPage:
+    """The newest events first."""
+    errors = []
+    if not 1 <= limit <= MAX_PAGE:
+        errors.append(FieldError("limit", f"must be between 1 and {MAX_PAGE}"))
+    if offset < 0:
+        errors.append(FieldError("offset", "must be 0 or more"))
+    if errors:
+        raise InvalidInput(errors)
+    with ctx.db.session() as session:
+        total = session.scalar(select(func.count()).select_from(AuditEventRow)) or 0
+        rows = session.scalars(
+            select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit).offset(offset)
+        ).all()
+        items = [
+            AuditEventOut(
+                id=r.id,
+                at=r.at,
+                actor=r.actor,
+                action=r.action,
+                object_kind=r.object_kind,
+                object_id=r.object_id,
+                object_name=r.object_name,
+                detail=r.detail,
+                client=r.client,
+            )
+            for r in rows
+        ]
+    return AuditPage(items=items, total=total)
