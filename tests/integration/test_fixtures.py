@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import dns.flags
 import dns.query
 import dns.rcode
 import dns.rdatatype
 import dns.update
+import httpx
+import pytest
+from cryptography import x509
 from sqlalchemy import create_engine, text
 
 from tests.fixtures.bind import BindServer
+from tests.fixtures.pebble import EAB_KEYS, PebbleServer
 from tests.fixtures.postgres import PostgresServer
 
 
@@ -100,3 +107,103 @@ def test_bind_answers_like_an_authoritative_server_without_rd(bind_server: BindS
     assert [rrset.rdtype for rrset in response.answer] == [dns.rdatatype.CNAME]
     outside = bind_server.query("example.com.", "A", recursion_desired=True, timeout=2)
     assert outside.rcode() == dns.rcode.NXDOMAIN
+
+
+def test_pebble_directory_is_served_over_trusted_https(pebble: PebbleServer) -> None:
+    response = httpx.get(pebble.directory_url, verify=pebble.ssl_context(), timeout=10)
+    assert response.status_code == 200
+    assert {"newAccount", "newNonce", "newOrder", "revokeCert"} <= set(response.json())
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(pebble.directory_url, timeout=10)  # not trusted without the bundle
+    assert pebble.dns_port > 0
+
+
+def test_pebble_root_is_a_ca_certificate(pebble: PebbleServer) -> None:
+    root = x509.load_pem_x509_certificate(pebble.root_pem().encode())
+    assert root.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    intermediate = x509.load_pem_x509_certificate(pebble.intermediate_pem().encode())
+    assert intermediate.issuer == root.subject
+
+
+def test_pebble_knows_no_unissued_serial(pebble: PebbleServer) -> None:
+    assert pebble.cert_status("0xDEADBEEF") is None
+
+
+def _lego(
+    pebble: PebbleServer, bind_server: BindServer, workdir: Path, domain: str, *command: str
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(workdir),
+        "LEGO_CA_CERTIFICATES": pebble.ca_bundle,
+        "RFC2136_NAMESERVER": bind_server.address,
+        "RFC2136_TSIG_KEY": bind_server.tsig_name,
+        "RFC2136_TSIG_SECRET": bind_server.tsig_secret,
+        "RFC2136_TSIG_ALGORITHM": bind_server.tsig_algorithm + ".",
+        "RFC2136_POLLING_INTERVAL": "1",
+        "RFC2136_PROPAGATION_TIMEOUT": "30",
+    }
+    argv = [
+        "lego",
+        "--server",
+        pebble.directory_url,
+        "--email",
+        "fixtures@certdesk.test",
+        "--accept-tos",
+        "--path",
+        str(workdir / "lego"),
+        "--key-type",
+        "ec256",
+        "--dns",
+        "rfc2136",
+        "--dns.resolvers",
+        bind_server.address,
+        "--dns.disable-cp",
+        "--domains",
+        domain,
+        *command,
+    ]
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_pebble_validates_dns01_through_bind_and_records_revocation(
+    pebble: PebbleServer, bind_server: BindServer, tmp_path: Path
+) -> None:
+    domain = f"t{uuid.uuid4().hex[:8]}.certdesk.test"
+    _lego(pebble, bind_server, tmp_path, domain, "run")
+    chain = (tmp_path / "lego" / "certificates" / f"{domain}.crt").read_bytes()
+    leaf = x509.load_pem_x509_certificates(chain)[0]
+    assert leaf.extensions.get_extension_for_class(
+        x509.SubjectAlternativeName
+    ).value.get_values_for_type(x509.DNSName) == [domain]
+    status = pebble.cert_status(leaf.serial_number)
+    assert status is not None and status.status == "Valid" and status.revoked_at is None
+    assert pebble.cert_status(f"{leaf.serial_number:X}") == status
+
+    _lego(pebble, bind_server, tmp_path, domain, "revoke", "--reason", "4")
+    revoked = pebble.cert_status(leaf.serial_number)
+    assert revoked is not None and revoked.revoked and revoked.reason == 4
+    assert revoked.revoked_at is not None and revoked.revoked_at.tzinfo is not None
+    assert pebble.is_revoked(leaf.serial_number)
+
+
+def test_pebble_factory_starts_noisy_and_eab_instances(
+    pebble: PebbleServer, pebble_noisy: PebbleServer, pebble_eab: PebbleServer
+) -> None:
+    assert len({pebble.directory_url, pebble_noisy.directory_url, pebble_eab.directory_url}) == 3
+    assert "PEBBLE_VA_NOSLEEP" not in pebble_noisy.env
+    assert pebble_noisy.env["PEBBLE_WFE_NONCEREJECT"] == "30"
+    for server, eab_required in ((pebble_noisy, False), (pebble_eab, True)):
+        directory = httpx.get(server.directory_url, verify=server.ssl_context(), timeout=10)
+        meta = directory.json().get("meta", {})
+        assert bool(meta.get("externalAccountRequired")) is eab_required
+    assert set(pebble_eab.eab_keys) == set(EAB_KEYS)
+    # each start has its own CA for issued certificates
+    assert pebble_noisy.root_pem() != pebble.root_pem()
+
+
+def test_pebble_factory_refuses_always_valid(pebble_factory: Callable[..., PebbleServer]) -> None:
+    with pytest.raises(ValueError, match="PEBBLE_VA_ALWAYS_VALID"):
+        pebble_factory(env={"PEBBLE_VA_ALWAYS_VALID": "1"})
