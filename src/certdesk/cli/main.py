@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from certdesk.cli import csr as csr_cli
@@ -90,13 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     except CertdeskError as error:
         print(format_error(error), file=sys.stderr)
         return exit_code_for(error)
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("certdesk: aborted", file=sys.stderr)
         return 1
-    except click.ClickException as error:
-        error.show()
-        return error.exit_code
-    except click.exceptions.Exit as done:
+    except typer.TyperException as error:
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"certdesk: {error}", file=sys.stderr)
+        return int(getattr(error, "exit_code", EXIT_BAD_INPUT))
+    except typer.Exit as done:
         return int(done.exit_code or 0)
     except KeyboardInterrupt:
         print("certdesk: interrupted", file=sys.stderr)
