@@ -238,9 +238,11 @@ def check_name(value: str, field: str = "name") -> list[FieldError]:
     """Errors for a CSR or certificate name: ``NAME_PATTERN`` and at most 120 characters."""
     errors: list[FieldError] = []
     if not value:
-        errors.append(FieldError(field, "Name is required: " + NAME_MESSAGE))
+        errors.append(
+            FieldError(field, "Name is required: use letters, digits, dash (-) and underscore (_)")
+        )
         return errors
-    if not _NAME_RE.match(value):
+    if not _NAME_RE.fullmatch(value):
         errors.append(FieldError(field, NAME_MESSAGE))
     if len(value) > NAME_MAX_LENGTH:
         errors.append(FieldError(field, f"Name can be at most {NAME_MAX_LENGTH} characters long"))
