@@ -19,6 +19,7 @@ from cryptography import x509
 from sqlalchemy import create_engine, text
 
 from tests.fixtures.bind import BindServer
+from tests.fixtures.pdns import PowerDNSServer
 from tests.fixtures.pebble import EAB_KEYS, PebbleServer
 from tests.fixtures.postgres import PostgresServer
 
@@ -207,3 +208,43 @@ def test_pebble_factory_starts_noisy_and_eab_instances(
 def test_pebble_factory_refuses_always_valid(pebble_factory: Callable[..., PebbleServer]) -> None:
     with pytest.raises(ValueError, match="PEBBLE_VA_ALWAYS_VALID"):
         pebble_factory(env={"PEBBLE_VA_ALWAYS_VALID": "1"})
+
+
+def test_pdns_api_lists_the_zone_and_dns_answers(pdns_server: PowerDNSServer) -> None:
+    zones = pdns_server.api_get().json()
+    assert [z["name"] for z in zones] == ["lexicon.test."]
+    assert httpx.get(pdns_server.zones_url, timeout=10).status_code == 401  # key required
+    soa = pdns_server.query("lexicon.test.", "SOA")
+    assert soa.rcode() == dns.rcode.NOERROR and soa.flags & dns.flags.AA
+
+
+def test_pdns_api_changes_are_served_over_dns(pdns_server: PowerDNSServer) -> None:
+    name = f"_acme-challenge.{uuid.uuid4().hex[:8]}.lexicon.test."
+    patch = {
+        "rrsets": [
+            {
+                "name": name,
+                "type": "TXT",
+                "ttl": 60,
+                "changetype": "REPLACE",
+                "records": [{"content": '"api-token"', "disabled": False}],
+            }
+        ]
+    }
+    response = httpx.patch(
+        pdns_server.zones_url + "/lexicon.test.",
+        json=patch,
+        headers={"X-API-Key": pdns_server.api_key},
+        timeout=10,
+    )
+    assert response.status_code == 204, response.text
+    assert pdns_server.query_txt(name) == ["api-token"]
+    patch["rrsets"][0]["records"] = [{"content": '"second"', "disabled": False}]
+    response = httpx.patch(
+        pdns_server.zones_url + "/lexicon.test.",
+        json=patch,
+        headers={"X-API-Key": pdns_server.api_key},
+        timeout=10,
+    )
+    assert response.status_code == 204, response.text
+    assert pdns_server.query_txt(name) == ["second"]
