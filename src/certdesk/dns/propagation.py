@@ -290,7 +290,10 @@ def _timeout_message(result: PropagationResult, timeout: float) -> str:
     lines = [f"Records not visible everywhere after {timeout:g} s:"]
     for r in result.missing():
         where = f" (via {r.checked_name})" if r.checked_name and r.checked_name != r.fqdn else ""
-        lines.append(f"{r.fqdn}{where}: {r.error or 'not visible'} on {r.nameserver.describe()}")
+        error = r.error or "not visible"
+        if not error.startswith(r.nameserver.describe()):
+            error += f" on {r.nameserver.describe()}"
+        lines.append(f"{r.fqdn}{where}: {error}")
     return "\n".join(lines)
 
 
