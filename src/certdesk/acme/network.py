@@ -18,9 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import requests
+import requests.certs
 from acme import client as acme_client
 from acme import errors as acme_errors
 from acme import messages
@@ -39,11 +41,13 @@ _TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 class RetryPolicy:
     """How hard one ACME request is tried before its failure is reported."""
 
-    #: Attempts in all for one request (badNonce, 5xx, connection errors and timeouts).
+    #: Attempts in all for one request; badNonce answers are retried at once up to this.
     attempts: int = 12
+    #: Attempts of those that may end in a 5xx, a connection error or a timeout.
+    transient_attempts: int = 4
     #: First backoff after a 5xx or a connection error; doubled each time up to ``max_delay``.
-    base_delay: float = 0.05
-    max_delay: float = 2.0
+    base_delay: float = 0.25
+    max_delay: float = 4.0
     #: The longest ``Retry-After`` honoured by waiting; a longer one fails at once with it.
     max_retry_after: float = 30.0
     #: Overall seconds one request may take with all its retries.
@@ -100,16 +104,20 @@ def check_ca_bundle(ca_bundle: str, field: str = "ca_bundle") -> list[FieldError
     return []
 
 
+@lru_cache(maxsize=32)
 def ssl_context_for(ca_bundle: str | None) -> ssl.SSLContext:
-    """A verifying TLS context trusting the system's CAs plus those of ``ca_bundle``."""
-    context = ssl.create_default_context()
+    """A verifying TLS context trusting the CAs ``requests`` trusts (certifi's bundle) plus
+    those of ``ca_bundle``. Loading a bundle takes ~0.1 s, so contexts are made once per bundle
+    and shared (an SSLContext is safe to use from several threads once set up)."""
+    context = ssl.create_default_context(cafile=requests.certs.where())
     if ca_bundle:
         context.load_verify_locations(cadata=ca_bundle)
     return context
 
 
 class _TrustAdapter(HTTPAdapter):
-    """An HTTPAdapter whose connections use our TLS context (verification stays on)."""
+    """An HTTPAdapter whose connections use our TLS context and only it: requests would load
+    its CA file into the context again for every new connection."""
 
     def __init__(self, context: ssl.SSLContext) -> None:
         self._context = context
@@ -120,6 +128,11 @@ class _TrustAdapter(HTTPAdapter):
     ) -> None:
         pool_kwargs["ssl_context"] = self._context
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        super().cert_verify(conn, url, verify, cert)
+        conn.ca_certs = None
+        conn.ca_cert_dir = None
 
 
 class RetryingNetwork(acme_client.ClientNetwork):
@@ -146,7 +159,8 @@ class RetryingNetwork(acme_client.ClientNetwork):
         self._last_response = response
 
     def post(self, *args: Any, **kwargs: Any) -> requests.Response:
-        return self._with_retries(lambda: super(RetryingNetwork, self).post(*args, **kwargs))
+        # The library's own post() retries a badNonce once; ours counts every attempt itself.
+        return self._with_retries(lambda: self._post_once(*args, **kwargs))
 
     def get(
         self, url: str, content_type: str = acme_client.ClientNetwork.JSON_CONTENT_TYPE, **kw: Any
@@ -158,7 +172,7 @@ class RetryingNetwork(acme_client.ClientNetwork):
     def _with_retries(self, call: Callable[[], T]) -> T:
         policy = self.policy
         deadline = time.monotonic() + policy.total_seconds
-        attempt = 0
+        attempt = transient = 0
         while True:
             attempt += 1
             self._last_response = None
@@ -172,7 +186,8 @@ class RetryingNetwork(acme_client.ClientNetwork):
                 if exc.code == "badNonce":
                     delay = 0.0
                 elif status in _TRANSIENT_STATUSES or (status == 429 and retry_after is not None):
-                    delay = retry_after if retry_after is not None else policy.backoff(attempt)
+                    transient += 1
+                    delay = retry_after if retry_after is not None else policy.backoff(transient)
                 else:
                     raise failure from exc
             except acme_errors.ClientError as exc:
@@ -183,14 +198,17 @@ class RetryingNetwork(acme_client.ClientNetwork):
                 if status not in _TRANSIENT_STATUSES and status != 429:
                     raise
                 failure = exc
-                delay = retry_after if retry_after is not None else policy.backoff(attempt)
+                transient += 1
+                delay = retry_after if retry_after is not None else policy.backoff(transient)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 if isinstance(exc, requests.exceptions.SSLError):
                     raise
                 failure = exc
-                delay = policy.backoff(attempt)
+                transient += 1
+                delay = policy.backoff(transient)
             if (
                 attempt >= policy.attempts
+                or transient >= policy.transient_attempts
                 or delay > policy.max_retry_after
                 or time.monotonic() + delay > deadline
             ):

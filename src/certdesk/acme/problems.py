@@ -122,6 +122,8 @@ def error_for(action: str, exc: BaseException, status: int | None = None) -> ACM
                     type="about:blank", detail=response.reason or "", status=response.status_code
                 ),
             )
+    if isinstance(exc, acme_errors.ClientError) and exc.args and isinstance(exc.args[0], str):
+        return ACMEError(f"{action} failed: {exc.args[0]}.")
     if isinstance(exc, acme_errors.BadNonce | acme_errors.MissingNonce):
         return ACMEError(
             f"{action} failed: the ACME server sent no usable replay nonce; try again later."

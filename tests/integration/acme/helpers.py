@@ -1,15 +1,11 @@
 """Helpers for the ACME client tests: CSRs for test names, unique names per test, the TXT records
-of an order written into the test BIND, Pebble's management API, and ``openssl verify``."""
+of an order written into the test BIND, and ``openssl verify``."""
 
 from __future__ import annotations
 
-import json
 import secrets
-import ssl
 import subprocess
-import urllib.request
 from pathlib import Path
-from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -18,16 +14,6 @@ from cryptography.x509.oid import NameOID
 
 from certdesk.acme.order import Order
 from tests.fixtures.bind import BindServer
-
-
-class PebbleLike(Protocol):
-    """What these helpers use of the ``pebble`` fixture."""
-
-    @property
-    def ca_bundle(self) -> str | Path: ...
-
-    @property
-    def management_url(self) -> str: ...
 
 
 def unique_domain(zone: str = "certdesk.test") -> str:
@@ -56,18 +42,6 @@ def bundle_text(ca_bundle: str | Path) -> str:
     """The fixture's CA bundle as PEM text (it may hand over a path)."""
     text = str(ca_bundle)
     return text if text.lstrip().startswith("-----BEGIN") else Path(text).read_text()
-
-
-def management_get(pebble: PebbleLike, path: str) -> bytes:
-    """GET ``path`` from Pebble's management interface (trusting the fixture's CA)."""
-    context = ssl.create_default_context(cadata=bundle_text(pebble.ca_bundle))
-    with urllib.request.urlopen(pebble.management_url + path, context=context, timeout=10) as r:
-        return bytes(r.read())
-
-
-def cert_status(pebble: PebbleLike, serial_hex: str) -> str:
-    """Pebble's view of a certificate: "Valid" or "Revoked"."""
-    return str(json.loads(management_get(pebble, f"/cert-status-by-serial/{serial_hex}"))["Status"])
 
 
 def openssl_verify(root_pem: str, chain_pem: bytes, workdir: Path) -> str:
