@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from certdesk.errors import FieldError, InvalidInput
 from certdesk.services.context import Actor, AppContext
@@ -24,21 +25,25 @@ def record(
     object_id: int | None = None,
     object_name: str | None = None,
     detail: Mapping[str, object] | None = None,
+    session: Session | None = None,
 ) -> None:
-    """Append one event to the audit log."""
-    with ctx.db.session() as session:
-        session.add(
-            AuditEventRow(
-                at=ctx.clock.now(),
-                actor=actor.username,
-                action=action,
-                object_kind=object_kind,
-                object_id=object_id,
-                object_name=object_name,
-                detail=dict(detail) if detail else None,
-                client=actor.client,
-            )
-        )
+    """Append one event to the audit log: in ``session`` when given (so it commits or rolls back
+    with the change it records), else in a transaction of its own."""
+    row = AuditEventRow(
+        at=ctx.clock.now(),
+        actor=actor.username,
+        action=action,
+        object_kind=object_kind,
+        object_id=object_id,
+        object_name=object_name,
+        detail=dict(detail) if detail else None,
+        client=actor.client,
+    )
+    if session is not None:
+        session.add(row)
+        return
+    with ctx.db.session() as own:
+        own.add(row)
 
 
 def list_events(ctx: AppContext, limit: int = 50, offset: int = 0) -> AuditPage:

@@ -15,7 +15,7 @@ from certdesk.crypto import csr as csr_mod
 from certdesk.crypto import details as details_mod
 from certdesk.crypto import keys as keys_mod
 from certdesk.crypto import names, spec
-from certdesk.errors import Conflict, FieldError, InvalidInput, NotFound
+from certdesk.errors import Conflict, FieldError, InvalidInput
 from certdesk.services import audit
 from certdesk.services.context import Actor, AppContext
 from certdesk.services.schemas import (
@@ -55,14 +55,9 @@ def _extensions_spec(ext: CertExtensionsIn | None) -> spec.ExtensionsSpec | None
     )
 
 
-def _check_name_free(session: Session, repo: CSRRepository, name: str) -> None:
-    """Names are unique across CSRs and certificates: they share the files directory."""
-    try:
-        repo.get_by_name(name)
-    except NotFound:
-        pass
-    else:
-        raise Conflict(f"A CSR named '{name}' already exists: choose another name.", "name")
+def _check_certificate_name_free(session: Session, name: str) -> None:
+    """Names are unique across CSRs and certificates, as they share the files directory (the
+    CSR repository checks CSR names itself)."""
     taken = session.scalar(select(CertificateRow.id).where(CertificateRow.name == name))
     if taken is not None:
         raise Conflict(f"A certificate named '{name}' already exists: choose another name.", "name")
@@ -95,14 +90,7 @@ def create(ctx: AppContext, data: CSRCreate, actor: Actor) -> CSRDetails:
         raise InvalidInput(errors)
     key = keys_mod.generate_private_key(csr_spec.key)
     csr = csr_mod.build_csr(csr_spec, key)
-    return _store(
-        ctx,
-        name=data.name,
-        csr_pem=csr_mod.csr_pem(csr),
-        key_pem=keys_mod.private_key_pem(key),
-        source="created",
-        actor=actor,
-    )
+    return _store(ctx, name=data.name, csr=csr, key=key, source="created", actor=actor)
 
 
 def _decode_text_or_der(value: str) -> bytes:
@@ -156,25 +144,26 @@ def import_bytes(
             errors.extend(exc.errors)
     if errors or csr is None or key is None:
         raise InvalidInput(errors)
-    return _store(
-        ctx,
-        name=name,
-        csr_pem=csr_mod.csr_pem(csr),
-        key_pem=keys_mod.private_key_pem(key),
-        source="imported",
-        actor=actor,
-    )
+    return _store(ctx, name=name, csr=csr, key=key, source="imported", actor=actor)
 
 
 def _store(
-    ctx: AppContext, *, name: str, csr_pem: bytes, key_pem: bytes, source: str, actor: Actor
+    ctx: AppContext,
+    *,
+    name: str,
+    csr: x509.CertificateSigningRequest,
+    key: keys_mod.PrivateKey,
+    source: str,
+    actor: Actor,
 ) -> CSRDetails:
-    csr = csr_mod.load_csr(csr_pem)
+    """Store the row, its audit event and its files in one transaction."""
+    csr_pem = csr_mod.csr_pem(csr)
+    key_pem = keys_mod.private_key_pem(key)
     info = details_mod.csr_details(csr)
-    key_info = keys_mod.key_description(keys_mod.load_private_key(key_pem, None))
+    key_info = keys_mod.key_description(key)
     with ctx.db.session() as session:
-        repo = CSRRepository(session, ctx.box)
-        _check_name_free(session, repo, name)
+        repo = CSRRepository(session, ctx.box, ctx.clock)
+        _check_certificate_name_free(session, name)
         record = repo.add(
             NewCSR(
                 name=name,
@@ -189,20 +178,24 @@ def _store(
                 source=source,
             )
         )
+        audit.record(
+            ctx,
+            actor,
+            "csr.create" if source == "created" else "csr.import",
+            object_kind="csr",
+            object_id=record.id,
+            object_name=name,
+            session=session,
+        )
         ctx.files.write(name, csr_pem=csr_pem, key_pem=key_pem)
-    audit.record(
-        ctx,
-        actor,
-        "csr.create" if source == "created" else "csr.import",
-        object_kind="csr",
-        object_id=record.id,
-        object_name=name,
-    )
-    return _details(ctx, record)
+    return _details(ctx, record, info)
 
 
-def _details(ctx: AppContext, record: CSRRecord) -> CSRDetails:
-    info = details_mod.csr_details(csr_mod.load_csr(record.csr_pem.encode("ascii")))
+def _details(
+    ctx: AppContext, record: CSRRecord, info: details_mod.CSRDetails | None = None
+) -> CSRDetails:
+    if info is None:
+        info = details_mod.csr_details(csr_mod.load_csr(record.csr_pem.encode("ascii")))
     paths = ctx.files.paths(record.name)
     return CSRDetails(
         id=record.id,
@@ -263,13 +256,13 @@ def list_csrs(
     if errors:
         raise InvalidInput(errors)
     with ctx.db.session() as session:
-        rows, total = CSRRepository(session, ctx.box).list(limit, offset, search or None)
+        rows, total = CSRRepository(session, ctx.box, ctx.clock).list(limit, offset, search or None)
     return CSRPage(items=[_summary(r) for r in rows], total=total)
 
 
 def _record(ctx: AppContext, csr_id: int) -> CSRRecord:
     with ctx.db.session() as session:
-        return CSRRepository(session, ctx.box).get(csr_id)
+        return CSRRepository(session, ctx.box, ctx.clock).get(csr_id)
 
 
 def get(ctx: AppContext, csr_id: int) -> CSRDetails:
@@ -278,13 +271,13 @@ def get(ctx: AppContext, csr_id: int) -> CSRDetails:
 
 def get_by_name(ctx: AppContext, name: str) -> CSRDetails:
     with ctx.db.session() as session:
-        record = CSRRepository(session, ctx.box).get_by_name(name)
+        record = CSRRepository(session, ctx.box, ctx.clock).get_by_name(name)
     return _details(ctx, record)
 
 
 def id_for_name(ctx: AppContext, name: str) -> int:
     with ctx.db.session() as session:
-        return CSRRepository(session, ctx.box).get_by_name(name).id
+        return CSRRepository(session, ctx.box, ctx.clock).get_by_name(name).id
 
 
 def rename(ctx: AppContext, csr_id: int, data: CSRRename, actor: Actor) -> CSRDetails:
@@ -292,22 +285,23 @@ def rename(ctx: AppContext, csr_id: int, data: CSRRename, actor: Actor) -> CSRDe
     if errors:
         raise InvalidInput(errors)
     with ctx.db.session() as session:
-        repo = CSRRepository(session, ctx.box)
+        repo = CSRRepository(session, ctx.box, ctx.clock)
         old = repo.get(csr_id)
         if old.name == data.name:
             return _details(ctx, old)
-        _check_name_free(session, repo, data.name)
+        _check_certificate_name_free(session, data.name)
         record = repo.rename(csr_id, data.name)
+        audit.record(
+            ctx,
+            actor,
+            "csr.rename",
+            object_kind="csr",
+            object_id=csr_id,
+            object_name=data.name,
+            detail={"old_name": old.name},
+            session=session,
+        )
         ctx.files.rename(old.name, data.name)
-    audit.record(
-        ctx,
-        actor,
-        "csr.rename",
-        object_kind="csr",
-        object_id=csr_id,
-        object_name=data.name,
-        detail={"old_name": old.name},
-    )
     return _details(ctx, record)
 
 
@@ -330,17 +324,18 @@ def delete(ctx: AppContext, csr_id: int, force: bool, actor: Actor) -> None:
             "They keep their own copy of the CSR and key; use Force to delete the CSR anyway."
         )
     with ctx.db.session() as session:
-        CSRRepository(session, ctx.box).delete(csr_id)
+        CSRRepository(session, ctx.box, ctx.clock).delete(csr_id)
+        audit.record(
+            ctx,
+            actor,
+            "csr.delete",
+            object_kind="csr",
+            object_id=csr_id,
+            object_name=record.name,
+            detail={"force": force},
+            session=session,
+        )
         ctx.files.remove(record.name)
-    audit.record(
-        ctx,
-        actor,
-        "csr.delete",
-        object_kind="csr",
-        object_id=csr_id,
-        object_name=record.name,
-        detail={"force": force},
-    )
 
 
 def csr_file(ctx: AppContext, csr_id: int) -> DownloadFile:
@@ -355,17 +350,18 @@ def csr_file(ctx: AppContext, csr_id: int) -> DownloadFile:
 def private_key_file(ctx: AppContext, csr_id: int, actor: Actor) -> DownloadFile:
     """The private key as unencrypted PKCS#8 PEM; every hand-out is in the audit log."""
     with ctx.db.session() as session:
-        repo = CSRRepository(session, ctx.box)
+        repo = CSRRepository(session, ctx.box, ctx.clock)
         record = repo.get(csr_id)
         key_pem = repo.private_key_pem(csr_id)
-    audit.record(
-        ctx,
-        actor,
-        "csr.private_key.download",
-        object_kind="csr",
-        object_id=csr_id,
-        object_name=record.name,
-    )
+        audit.record(
+            ctx,
+            actor,
+            "csr.private_key.download",
+            object_kind="csr",
+            object_id=csr_id,
+            object_name=record.name,
+            session=session,
+        )
     return DownloadFile(
         filename=f"{record.name}.key", media_type="application/x-pem-file", content=key_pem
     )
