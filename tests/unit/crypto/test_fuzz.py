@@ -1,0 +1,77 @@
+"""Whatever bytes people paste, loading a key or a CSR ends in a result or ``InvalidInput`` on the
+right field, never another exception (hypothesis: random bytes and single-byte corruptions)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from cryptography import x509
+from hypothesis import given
+from hypothesis import strategies as st
+
+from certdesk.crypto.csr import build_csr, csr_der, csr_pem, key_matches_csr, load_csr
+from certdesk.crypto.keys import PrivateKey, generate_private_key, load_private_key, private_key_pem
+from certdesk.crypto.spec import CSRRequest, validate_csr_request
+from certdesk.errors import InvalidInput
+
+
+@cache
+def sample() -> tuple[PrivateKey, x509.CertificateSigningRequest]:
+    spec, _ = validate_csr_request(
+        CSRRequest(
+            key_type="EC", ec_curve="SECP256R1", common="fuzz.example", san=("fuzz.example",)
+        )
+    )
+    key = generate_private_key(spec.key)
+    return key, build_csr(spec, key)
+
+
+def _load_csr_or_field_error(data: bytes) -> x509.CertificateSigningRequest | None:
+    try:
+        return load_csr(data)
+    except InvalidInput as exc:
+        assert [e.field for e in exc.errors] == ["CSR"]
+        return None
+
+
+def _load_key_or_field_error(data: bytes, passphrase: bytes | None) -> PrivateKey | None:
+    try:
+        return load_private_key(data, passphrase)
+    except InvalidInput as exc:
+        assert len(exc.errors) == 1 and exc.errors[0].field in {"privatekey", "passphrase"}
+        return None
+
+
+@given(st.binary(max_size=300))
+def test_random_bytes(data: bytes) -> None:
+    assert _load_csr_or_field_error(data) is None
+    assert _load_key_or_field_error(data, None) is None
+    assert _load_key_or_field_error(b"-----BEGIN CERTIFICATE REQUEST-----\n" + data, None) is None
+
+
+@given(st.data())
+def test_corrupted_csr_der(data: st.DataObject) -> None:
+    _key, csr = sample()
+    der = bytearray(csr_der(csr))
+    index = data.draw(st.integers(min_value=0, max_value=len(der) - 1))
+    value = data.draw(st.integers(min_value=0, max_value=255).filter(lambda v: v != der[index]))
+    der[index] = value
+    loaded = _load_csr_or_field_error(bytes(der))
+    if loaded is not None:
+        # Only a change the signature does not cover (e.g. an equivalent encoding) may load.
+        assert loaded.is_signature_valid
+
+
+@given(st.data())
+def test_corrupted_pem_text(data: st.DataObject) -> None:
+    key, csr = sample()
+    text = bytearray(csr_pem(csr))
+    index = data.draw(st.integers(min_value=0, max_value=len(text) - 1))
+    text[index] = data.draw(st.sampled_from(b"A+/=\n-x\x00"))
+    loaded = _load_csr_or_field_error(bytes(text))
+    if loaded is not None:
+        assert key_matches_csr(key, loaded)
+    text = bytearray(private_key_pem(key))
+    index = data.draw(st.integers(min_value=0, max_value=len(text) - 1))
+    text[index] = data.draw(st.sampled_from(b"A+/=\n-x\x00"))
+    _load_key_or_field_error(bytes(text), None)
