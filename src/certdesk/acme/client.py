@@ -25,7 +25,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from importlib.metadata import version
 
-import requests
 from acme import client as acme_client
 from acme import errors as acme_errors
 from acme import messages
@@ -43,15 +42,11 @@ from certdesk.acme.network import (
     retry_after_seconds,
 )
 from certdesk.acme.order import DNSChallengeTask, Order, order_from_resource
-from certdesk.acme.problems import (
-    describe_problem,
-    failed_authorizations_problem,
-    mapped_errors,
-    problem_from_error,
-)
+from certdesk.acme.polling import OrderPoller
+from certdesk.acme.problems import mapped_errors
 from certdesk.acme.renewal import RenewalInfo, certificate_id, renewal_info_from_json
 from certdesk.clock import Clock, SystemClock
-from certdesk.errors import ACMEError, ACMEProblem, CryptoError, FieldError, InvalidInput
+from certdesk.errors import ACMEError, CryptoError, FieldError, InvalidInput
 
 DEFAULT_USER_AGENT = f"certdesk/{version('certdesk')} acme-python/{version('acme')}"
 _REQUIRED_RESOURCES = ("newAccount", "newNonce", "newOrder", "revokeCert")
@@ -290,93 +285,12 @@ class ACMEClient:
         self._account_key()
         if deadline.tzinfo is None:
             raise ValueError("deadline must be timezone-aware")
-        self._wait_for_authorizations(order, deadline, poll_interval)
-        body = self._finalize_and_wait(order, deadline, poll_interval)
+        poller = OrderPoller(self._client, self._net, self._clock, self._sleep, deadline)
+        poller.wait_for_authorizations(order, poll_interval)
+        body = poller.finalize(order, poll_interval)
         with mapped_errors(f"Downloading the certificate of order {order.url}"):
-            response = self._post_as_get(str(body.certificate))
+            response = poller.post_as_get(str(body.certificate))
         return issued_certificate(response.text, order.csr_pem, order.url)
-
-    def _wait_for_authorizations(
-        self, order: Order, deadline: datetime, poll_interval: float
-    ) -> None:
-        waiting = list(order._resource.authorizations)
-        done: list[messages.AuthorizationResource] = []
-        while waiting:
-            still: list[messages.AuthorizationResource] = []
-            pause = poll_interval
-            for authzr in waiting:
-                with mapped_errors(f"Checking the authorization of {_label(authzr.body)}"):
-                    authzr, response = self._client.poll(authzr)
-                if authzr.body.status == messages.STATUS_PENDING:
-                    still.append(authzr)
-                    wanted = retry_after_seconds(response, self._clock.now())
-                    pause = max(pause, wanted or 0.0)
-                else:
-                    done.append(authzr)
-            waiting = still
-            if waiting and not self._pause(deadline, pause):
-                names = ", ".join(_label(a.body) for a in waiting)
-                raise ACMEError(
-                    f"The CA did not finish validating {names} before the deadline; "
-                    "check that the TXT records are visible and try again."
-                )
-        failures = [
-            (_label(a.body), _challenge_problem(a.body))
-            for a in done
-            if a.body.status != messages.STATUS_VALID
-        ]
-        if failures:
-            problem = failed_authorizations_problem(failures)
-            details = "; ".join(
-                describe_problem(sub) for sub in (problem.subproblems or (problem,))
-            )
-            raise ACMEError(f"The CA refused the authorization of {details}", problem)
-
-    def _finalize_and_wait(
-        self, order: Order, deadline: datetime, poll_interval: float
-    ) -> messages.Order:
-        action = f"Finalising order {order.url}"
-        self._begin_finalization(order, action)
-        while True:
-            with mapped_errors(action):
-                response = self._post_as_get(order.url)
-                body = messages.Order.from_json(response.json())
-            pause = poll_interval
-            if body.status == messages.STATUS_VALID and body.certificate:
-                return body
-            if body.status == messages.STATUS_INVALID:
-                if body.error is not None:
-                    problem = problem_from_error(body.error)
-                    raise ACMEError(f"{action} failed: {describe_problem(problem)}", problem)
-                raise ACMEError(f"{action} failed: the CA marked the order invalid.")
-            if body.status == messages.STATUS_READY:
-                self._begin_finalization(order, action)
-            else:
-                pause = max(pause, retry_after_seconds(response, self._clock.now()) or 0.0)
-            if not self._pause(deadline, pause):
-                raise ACMEError(
-                    f"{action} failed: the CA did not issue the certificate before the deadline "
-                    f"(the order is {body.status.name})."
-                )
-
-    def _begin_finalization(self, order: Order, action: str) -> None:
-        with mapped_errors(action):
-            try:
-                self._client.begin_finalization(order._resource)
-            except ProblemResponse as exc:
-                if exc.error.code != "orderNotReady":
-                    raise
-
-    def _post_as_get(self, url: str) -> requests.Response:
-        return self._net.post(url, None, new_nonce_url=self._client.directory["newNonce"])
-
-    def _pause(self, deadline: datetime, seconds: float) -> bool:
-        """Sleep ``seconds`` but not past ``deadline``; False when the deadline has passed."""
-        remaining = (deadline - self._clock.now()).total_seconds()
-        if remaining <= 0:
-            return False
-        self._sleep(min(seconds, remaining))
-        return True
 
     # -- certificates -----------------------------------------------------------------------
 
@@ -421,18 +335,6 @@ def _has(directory: messages.Directory, name: str) -> bool:
     except KeyError:
         return False
     return True
-
-
-def _label(authz: messages.Authorization) -> str:
-    value = str(authz.identifier.value)
-    return f"*.{value}" if authz.wildcard else value
-
-
-def _challenge_problem(authz: messages.Authorization) -> ACMEProblem | None:
-    for challb in authz.challenges:
-        if challb.error is not None:
-            return problem_from_error(challb.error)
-    return None
 
 
 def _load_certificate(cert_pem: bytes) -> x509.Certificate:

@@ -62,7 +62,8 @@ class Order:
         return tuple(self._resource.body.authorizations)
 
 
-def _label(authz: messages.Authorization) -> str:
+def label_of(authz: messages.Authorization) -> str:
+    """The identifier of an authorization as the CSR names it (``*.`` for a wildcard)."""
     value = str(authz.identifier.value)
     return f"*.{value}" if authz.wildcard else value
 
@@ -84,7 +85,7 @@ def task_for(authzr: messages.AuthorizationResource, key: jose.JWK) -> DNSChalle
             )
     offered = ", ".join(sorted(str(c.chall.typ) for c in authz.challenges)) or "none"
     raise ACMEError(
-        f"The CA offers no dns-01 challenge for {_label(authz)} (it offers: {offered}); "
+        f"The CA offers no dns-01 challenge for {label_of(authz)} (it offers: {offered}); "
         "certdesk validates domains through DNS only. Remove the name from the CSR or use "
         "another CA."
     )
@@ -97,12 +98,12 @@ def order_from_resource(orderr: messages.OrderResource, key: jose.JWK) -> Order:
     for authzr in orderr.authorizations:
         status = authzr.body.status
         if status == messages.STATUS_VALID:
-            already_valid.append(_label(authzr.body))
+            already_valid.append(label_of(authzr.body))
         elif status == messages.STATUS_PENDING:
             tasks.append(task_for(authzr, key))
         else:
             raise ACMEError(
-                f"The CA's authorization for {_label(authzr.body)} is {status.name}; "
+                f"The CA's authorization for {label_of(authzr.body)} is {status.name}; "
                 "place a new order."
             )
     return Order(
