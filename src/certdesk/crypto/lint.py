@@ -71,6 +71,12 @@ def _name_problems(
             + ", ".join(other)
             + "): DNS-01 validates DNS names only; remove them from the CSR"
         )
+    for entry in san:
+        if entry.startswith("DNS:"):
+            try:
+                check_dns_name(entry[4:])
+            except ValueError as exc:
+                problems.append(f"Subject Alternate Name {entry}: {exc}; correct it in the CSR")
     if common:
         problems.extend(_common_name_problems(common))
     if not names:
