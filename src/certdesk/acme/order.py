@@ -83,12 +83,17 @@ def task_for(authzr: messages.AuthorizationResource, key: jose.JWK) -> DNSChalle
                 challenge_url=challb.uri,
                 _challenge=challb,
             )
-    offered = ", ".join(sorted(str(c.chall.typ) for c in authz.challenges)) or "none"
+    offered = ", ".join(sorted(_challenge_type(c) for c in authz.challenges)) or "none"
     raise ACMEError(
         f"The CA offers no dns-01 challenge for {label_of(authz)} (it offers: {offered}); "
         "certdesk validates domains through DNS only. Remove the name from the CSR or use "
         "another CA."
     )
+
+
+def _challenge_type(challb: messages.ChallengeBody) -> str:
+    # Types the library does not know (tls-alpn-01 in some versions) keep their JSON only.
+    return str(challb.chall.to_partial_json().get("type", "unknown"))
 
 
 def order_from_resource(orderr: messages.OrderResource, key: jose.JWK) -> Order:
