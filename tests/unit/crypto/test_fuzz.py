@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 
 from cryptography import x509
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from certdesk.crypto.csr import build_csr, csr_der, csr_pem, key_matches_csr, load_csr
@@ -42,6 +42,7 @@ def _load_key_or_field_error(data: bytes, passphrase: bytes | None) -> PrivateKe
         return None
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=300))
 def test_random_bytes(data: bytes) -> None:
     assert _load_csr_or_field_error(data) is None
@@ -49,6 +50,7 @@ def test_random_bytes(data: bytes) -> None:
     assert _load_key_or_field_error(b"-----BEGIN CERTIFICATE REQUEST-----\n" + data, None) is None
 
 
+@settings(deadline=None)
 @given(st.data())
 def test_corrupted_csr_der(data: st.DataObject) -> None:
     _key, csr = sample()
@@ -62,6 +64,7 @@ def test_corrupted_csr_der(data: st.DataObject) -> None:
         assert loaded.is_signature_valid
 
 
+@settings(deadline=None)
 @given(st.data())
 def test_corrupted_pem_text(data: st.DataObject) -> None:
     key, csr = sample()

@@ -10,7 +10,7 @@ import re
 import idna
 import pytest
 from cryptography import x509
-from hypothesis import assume, example, given
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from certdesk.crypto.names import (
@@ -185,6 +185,7 @@ UNICODE_LABEL = st.text(
 )
 
 
+@settings(deadline=None)
 @given(st.ip_addresses(v=6))
 @example(ipaddress.IPv6Address("2001:db8::1"))
 @example(ipaddress.IPv6Address("::"))
@@ -194,11 +195,13 @@ def test_bare_ipv6_is_never_split(address: ipaddress.IPv6Address) -> None:
         assert parse_san(f"IP:{text}") == SAN("IP", str(address))
 
 
+@settings(deadline=None)
 @given(st.ip_addresses(v=4))
 def test_ipv4(address: ipaddress.IPv4Address) -> None:
     assert parse_san(str(address)) == SAN("IP", str(address))
 
 
+@settings(deadline=None)
 @given(LDH_NAME)
 def test_ldh_names_are_kept(name: str) -> None:
     assert parse_san(name) == SAN("DNS", name)
@@ -206,6 +209,7 @@ def test_ldh_names_are_kept(name: str) -> None:
     assert parse_san(f"*.{name}") == SAN("DNS", f"*.{name}")
 
 
+@settings(deadline=None)
 @given(st.lists(UNICODE_LABEL, min_size=1, max_size=3), LDH_LABEL.filter(lambda s: not s.isdigit()))
 def test_idna_names_become_a_labels(labels: list[str], tld: str) -> None:
     name = ".".join([*labels, tld])
@@ -223,6 +227,7 @@ def test_idna_names_become_a_labels(labels: list[str], tld: str) -> None:
     assert parse_san(idna.decode(san.value)) == san
 
 
+@settings(deadline=None)
 @given(LDH_NAME, st.integers(min_value=1, max_value=4), st.sampled_from(["*", "a*", "*b", "**"]))
 def test_wildcard_only_as_whole_leftmost_label(name: str, position: int, bad: str) -> None:
     labels = name.split(".")
@@ -235,6 +240,7 @@ def test_wildcard_only_as_whole_leftmost_label(name: str, position: int, bad: st
             parse_san(".".join([bad, name]))
 
 
+@settings(deadline=None)
 @given(st.text(max_size=80))
 @example("IP:")
 @example("email:")
@@ -253,6 +259,7 @@ def test_junk_raises_only_value_error_and_round_trips(text: str) -> None:
     assert san.to_general_name() is not None
 
 
+@settings(deadline=None)
 @given(st.lists(st.text(max_size=30), max_size=8))
 def test_parse_sans_accounts_for_every_entry(entries: list[str]) -> None:
     sans, errors = parse_sans(entries)
@@ -283,6 +290,7 @@ def test_name_length_and_empty() -> None:
     assert error.field == "name" and "required" in error.message
 
 
+@settings(deadline=None)
 @given(st.text(max_size=130))
 @example("abc\n")
 def test_check_name_matches_the_pattern(name: str) -> None:
