@@ -128,14 +128,23 @@ def missing_packages(provider: str) -> tuple[str, ...]:
     return tuple(missing)
 
 
+_TITLE_PATTERNS = (
+    re.compile(r"^(?:Module provider|Provider module) for (?P<name>.+?)\.?$"),
+    re.compile(r"^Lexicon (?P<name>.+) Provider$"),
+    re.compile(r"^Provide support to Lexicon for (?P<name>.+?) (?:DNS )?changes\.?$"),
+    re.compile(r"^Compatibility layer for (?P<name>.+)$"),
+)
+
+
 def provider_title(provider: str) -> str:
-    """A readable name from the provider module's docstring (``Module provider for X``)."""
+    """A readable name from the provider module's docstring, or the provider's own name."""
     doc = (load_provider_module(provider).__doc__ or "").strip()
-    first = doc.splitlines()[0] if doc else ""
-    for prefix in ("Module provider for ", "Lexicon ", "Provider for "):
-        first = first.removeprefix(prefix)
-    first = first.removesuffix(" Provider").removesuffix(" provider").strip(" .")
-    return first or provider
+    first = doc.splitlines()[0].strip() if doc else ""
+    for pattern in _TITLE_PATTERNS:
+        match = pattern.match(first)
+        if match:
+            return match.group("name")
+    return provider.capitalize()
 
 
 class LexiconAuthenticator(Authenticator):
