@@ -247,6 +247,10 @@ class ACMEClient:
         )
         return self.account
 
+    @property
+    def _new_nonce_url(self) -> str:
+        return str(self._client.directory["newNonce"])
+
     def _use_key(self, key: AccountKey) -> None:
         self._net.key = key.jwk
         self._net.alg = key.algorithm
@@ -268,6 +272,24 @@ class ACMEClient:
             raise CryptoError("The CSR for the order is not a PEM certificate request.") from None
         with mapped_errors("Placing a new order"):
             orderr = self._client.new_order(csr_pem)
+        return order_from_resource(orderr, key.jwk)
+
+    def load_order(self, order_url: str, csr_pem: bytes) -> Order:
+        """An order placed earlier (by this account), e.g. to resume or clean up a job after a
+        restart: its current tasks, for the authorizations that are still pending."""
+        key = self._account_key()
+        with mapped_errors(f"Loading order {order_url}"):
+            response = self._net.post(order_url, None, new_nonce_url=self._new_nonce_url)
+            body = messages.Order.from_json(response.json())
+            authzrs = tuple(
+                self._client.poll(
+                    messages.AuthorizationResource(uri=url, body=messages.Authorization())
+                )[0]
+                for url in body.authorizations
+            )
+        orderr = messages.OrderResource(
+            body=body, uri=order_url, authorizations=authzrs, csr_pem=csr_pem
+        )
         return order_from_resource(orderr, key.jwk)
 
     def answer(self, order: Order, tasks: Sequence[DNSChallengeTask] | None = None) -> None:

@@ -9,7 +9,6 @@ the CA offers no dns-01 challenge for is an ``ACMEError`` naming the domain.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -56,10 +55,6 @@ class Order:
     @property
     def csr_pem(self) -> bytes:
         return bytes(self._resource.csr_pem)
-
-    @property
-    def authorization_urls(self) -> tuple[str, ...]:
-        return tuple(self._resource.body.authorizations)
 
 
 def label_of(authz: messages.Authorization) -> str:
@@ -119,7 +114,3 @@ def order_from_resource(orderr: messages.OrderResource, key: jose.JWK) -> Order:
         expires=orderr.body.expires,
         _resource=orderr,
     )
-
-
-def tasks_by_url(tasks: Sequence[DNSChallengeTask]) -> dict[str, DNSChallengeTask]:
-    return {task.challenge_url: task for task in tasks}

@@ -113,6 +113,33 @@ def test_order_for_two_names_issues_a_chain_that_openssl_verifies(
     assert output.strip().endswith(": OK")
 
 
+def test_an_order_is_resumed_by_url_after_a_restart(
+    pebble: PebbleServer, bind_server: BindServer
+) -> None:
+    key = AccountKey.generate()
+    first = connect(pebble)
+    account = first.register(key, tos_agreed=True)
+    csr = make_csr(unique_domain())
+    placed = first.new_order(csr)
+
+    resumed_client = connect(pebble)  # a new process: only the stored URLs and key remain
+    resumed_client.login(key, account.account_url)
+    resumed = resumed_client.load_order(placed.url, csr)
+    assert resumed.url == placed.url
+    assert [(t.fqdn, t.value) for t in resumed.authorizations] == [
+        (t.fqdn, t.value) for t in placed.authorizations
+    ]
+
+    publish(bind_server, resumed)
+    resumed_client.answer(resumed)
+    issued = resumed_client.finalize(resumed, deadline=soon())
+    assert issued.order_url == placed.url
+
+    again = resumed_client.load_order(placed.url, csr)
+    assert again.authorizations == ()
+    assert again.already_valid == resumed.identifiers
+
+
 def test_wildcard_and_its_base_name_need_two_values_at_one_name(
     pebble: PebbleServer, bind_server: BindServer
 ) -> None:
