@@ -9,6 +9,7 @@ or ``[v6]:port``; none means the system's), with dnspython's async resolver.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -134,8 +135,17 @@ async def find_zone_nameservers(
     return tuple(dict.fromkeys(found))
 
 
-async def locate(resolver: dns.asyncresolver.Resolver, fqdn: str, port: int = 53) -> Location:
-    """Follow CNAMEs from ``fqdn``, find the target's zone and that zone's nameservers."""
+async def locate(
+    resolver: dns.asyncresolver.Resolver,
+    fqdn: str,
+    port: int = 53,
+    cache: dict[str, asyncio.Task[tuple[Nameserver, ...]]] | None = None,
+) -> Location:
+    """Follow CNAMEs from ``fqdn``, find the target's zone and that zone's nameservers.
+
+    ``cache`` (zone name → lookup) lets the records of one order that share a zone share its
+    NS lookup.
+    """
     target = await follow_cname(resolver, fqdn)
     try:
         zone = await dns.asyncresolver.zone_for_name(target, resolver=resolver)
@@ -149,8 +159,13 @@ async def locate(resolver: dns.asyncresolver.Resolver, fqdn: str, port: int = 53
             f"Could not find the zone of {target}: the resolvers know only the root zone; "
             "check CERTDESK_DNS_RESOLVERS (the resolvers must be able to see the zone)."
         )
-    nameservers = await find_zone_nameservers(resolver, zone.to_text(), port)
-    return Location(fqdn, target, zone.to_text(), nameservers)
+    key = zone.to_text()
+    if cache is None:
+        cache = {}
+    if key not in cache:
+        cache[key] = asyncio.ensure_future(find_zone_nameservers(resolver, key, port))
+    nameservers = await cache[key]
+    return Location(fqdn, target, key, nameservers)
 
 
 def describe(exc: BaseException) -> str:

@@ -205,12 +205,13 @@ class PropagationChecker:
         self, records: Sequence[TXTRecord], given: Mapping[str, Sequence[Nameserver]]
     ) -> list[Location]:
         resolver = make_resolver(self.resolvers, lifetime=5.0)
+        zones: dict[str, asyncio.Task[tuple[Nameserver, ...]]] = {}
 
         async def one(record: TXTRecord) -> Location:
             explicit = given.get(record.fqdn) or given.get(record.domain)
             if explicit:
                 return Location(record.fqdn, record.fqdn, "", tuple(explicit))
-            return await locate(resolver, record.fqdn, self.nameserver_port)
+            return await locate(resolver, record.fqdn, self.nameserver_port, zones)
 
         return list(await asyncio.gather(*(one(r) for r in records)))
 
