@@ -85,10 +85,12 @@ class ACMEClient:
     ) -> ACMEClient:
         """Fetch the directory at ``directory_url``.
 
-        ``ca_bundle`` (PEM text) is trusted in addition to the system's CAs, for private ACME
-        servers; TLS verification is never off. A bad URL or bundle is ``InvalidInput``; a
-        directory that cannot be fetched or is not one is ``ACMEError`` saying why.
+        ``ca_bundle`` (PEM text) is trusted in addition to the public CAs (certifi's bundle, as
+        ``requests`` trusts), for private ACME servers; TLS verification is never off. A bad
+        URL or bundle is ``InvalidInput``; a directory that cannot be fetched or is not one is
+        ``ACMEError`` saying why.
         """
+        directory_url = directory_url.strip()
         errors = check_directory_uri(directory_url)
         if ca_bundle is not None:
             errors += check_ca_bundle(ca_bundle)

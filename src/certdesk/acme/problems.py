@@ -128,10 +128,14 @@ def error_for(action: str, exc: BaseException, status: int | None = None) -> ACM
         return ACMEError(
             f"{action} failed: the ACME server sent no usable replay nonce; try again later."
         )
-    if isinstance(exc, jose.DeserializationError | ValueError | KeyError):
+    if isinstance(exc, jose.DeserializationError | ValueError | KeyError | TypeError):
         return ACMEError(
             f"{action} failed: the ACME server sent a response certdesk cannot read "
             f"({type(exc).__name__}: {exc})."
+        )
+    if isinstance(exc, AttributeError):
+        return ACMEError(
+            f"{action} failed: the ACME server sent a response of an unexpected shape."
         )
     return ACMEError(f"{action} failed: {type(exc).__name__}: {exc}")
 
@@ -155,5 +159,6 @@ def mapped_errors(action: str, status: int | None = None) -> Iterator[None]:
         jose.Error,
     ) as exc:
         raise error_for(action, exc, status) from exc
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        # The library parsing a server answer of the wrong shape (a list for a directory, ...).
         raise error_for(action, exc, status) from exc

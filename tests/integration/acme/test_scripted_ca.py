@@ -146,6 +146,16 @@ def test_an_answer_that_is_not_a_directory_is_named(scripted_ca: ScriptedCA) -> 
     assert "newAccount" in caught.value.message
 
 
+@pytest.mark.parametrize("body", [["a", "list"], "<html>not json</html>"])
+def test_an_unreadable_directory_is_an_acme_error(scripted_ca: ScriptedCA, body: object) -> None:
+    scripted_ca.script("GET", "/dir", Reply(200, body))
+    with pytest.raises(ACMEError) as caught:
+        connect(scripted_ca)
+    assert caught.value.message.startswith(
+        f"Fetching the ACME directory {scripted_ca.directory_url}"
+    )
+
+
 def test_tls_is_verified_without_the_bundle(scripted_ca: ScriptedCA) -> None:
     with pytest.raises(ACMEError) as caught:
         ACMEClient.connect(scripted_ca.directory_url)
