@@ -9,6 +9,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 
+import dns.flags
 import pytest
 
 from certdesk.dns.base import TXTRecord
@@ -241,3 +242,35 @@ def test_authenticator_test_reports_a_wrong_credential(bind_server: BindServer) 
     assert not outcome.ok
     assert outcome.error is not None and "check key name, secret and algorithm" in outcome.error
     assert outcome.nameservers == []
+
+
+def test_a_truncated_udp_answer_is_asked_again_over_tcp(bind_server: BindServer) -> None:
+    fqdn = "_acme-challenge.big.certdesk.test."
+    values = [secrets.token_urlsafe(32) for _ in range(25)]
+    for value in values:
+        bind_server.update_txt(fqdn, value)
+    assert bind_server.query(fqdn).flags & dns.flags.TC  # 25 values do not fit in 512 bytes
+    record = TXTRecord("big.certdesk.test", fqdn, values[-1])
+    checker = PropagationChecker(interval=0.05)
+
+    result = checker.check([record], nameservers={fqdn: [_ns(bind_server)]}, timeout=5)
+
+    [only] = result.per_nameserver
+    assert only.seen and only.attempts == 1
+    for value in values:
+        bind_server.update_txt(fqdn, value, delete=True)
+
+
+def test_settle_delay_is_added_once_everything_is_visible(bind_server: BindServer) -> None:
+    record = _record("settle.certdesk.test")
+    bind_server.update_txt(record.fqdn, record.value)
+    checker = PropagationChecker(interval=0.05)
+
+    result = checker.check(
+        [record], nameservers={record.fqdn: [_ns(bind_server)]}, timeout=5, settle_delay=0.4
+    )
+
+    [only] = result.per_nameserver
+    assert only.first_seen_after is not None and only.first_seen_after < 0.3
+    assert result.seconds >= 0.4
+    bind_server.update_txt(record.fqdn, record.value, delete=True)
