@@ -101,7 +101,7 @@ def load_csr(data: bytes) -> x509.CertificateSigningRequest:
         _ = csr.subject.rfc4514_string(), list(csr.extensions), csr.public_key()
         weak = _weak_digest(csr)
         valid = csr.is_signature_valid
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
         if isinstance(exc, UnsupportedAlgorithm):
             raise InvalidInput.single(
                 CSR_FIELD, "The CSR uses an unsupported key or signature algorithm"

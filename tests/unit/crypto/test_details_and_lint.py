@@ -237,15 +237,15 @@ def test_lint_unicode_common_name() -> None:
     ]
 
 
-def test_lint_rsa_size_bounds() -> None:
-    key = rsa.generate_private_key(65537, 4104)
+def test_lint_rsa_size_not_a_multiple_of_8() -> None:
+    key = rsa.generate_private_key(65537, 2044)
     csr = (
         x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "big.example")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "odd.example")]))
         .sign(key, hashes.SHA256())
     )
     (problem,) = lint_for_public_ca(csr)
-    assert problem.startswith("RSA key of 4104 bits")
+    assert problem.startswith("RSA key of 2044 bits")
 
 
 def test_replace_keeps_frozen() -> None:

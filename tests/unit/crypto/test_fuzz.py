@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import cache
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,3 +79,24 @@ def test_corrupted_pem_text(data: st.DataObject) -> None:
     index = data.draw(st.integers(min_value=0, max_value=len(text) - 1))
     text[index] = data.draw(st.sampled_from(b"A+/=\n-x\x00"))
     _load_key_or_field_error(bytes(text), None)
+
+
+@settings(deadline=None)
+@given(st.data())
+def test_corrupted_key_der(data: st.DataObject) -> None:
+    key, _csr = sample()
+    plain = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    encrypted = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"pw"),
+    )
+    for blob, passphrase in ((plain, None), (encrypted, b"pw")):
+        der = bytearray(blob)
+        index = data.draw(st.integers(min_value=0, max_value=len(der) - 1))
+        der[index] ^= data.draw(st.integers(min_value=1, max_value=255))
+        _load_key_or_field_error(bytes(der), passphrase)

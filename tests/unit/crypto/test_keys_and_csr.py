@@ -185,3 +185,13 @@ def test_build_refuses_misuse(p256: ec.EllipticCurvePrivateKey) -> None:
     spec, _ = validate_csr_request(CSRRequest(key_type="EC", ec_curve="SECP256R1", common="x"))
     with pytest.raises(ValueError):
         build_csr(replace(spec, digest_algorithm="SHA1"), p256)
+
+
+def test_bad_csr_version_is_invalid_input(p256: ec.EllipticCurvePrivateKey) -> None:
+    spec, _ = validate_csr_request(CSRRequest(key_type="EC", ec_curve="SECP256R1", common="v"))
+    der = csr_der(build_csr(spec, p256))
+    version_at = der.index(b"\x02\x01\x00")
+    bad = der[:version_at] + b"\x02\x01\x3e" + der[version_at + 3 :]
+    with pytest.raises(InvalidInput) as exc:
+        load_csr(bad)
+    assert [e.field for e in exc.value.errors] == ["CSR"]

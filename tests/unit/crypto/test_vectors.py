@@ -67,3 +67,12 @@ def test_ed25519_encrypted_der_and_new_label() -> None:
     details = csr_details(csr)
     assert (details.digest_algorithm, details.key_length) == ("ED25519", 256)
     assert "Ed25519" in lint_for_public_ca(csr)[0]
+
+
+def test_rsa_above_public_ca_limit() -> None:
+    csr = load_csr(vector("rsa4104.csr"))
+    assert csr_details(csr).key_length == 4104
+    assert lint_for_public_ca(csr) == [
+        "RSA key of 4104 bits: public CAs accept 2048 to 4096 bits; create the CSR with key "
+        "length 2048, 3072 or 4096"
+    ]
