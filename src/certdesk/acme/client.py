@@ -295,10 +295,15 @@ class ACMEClient:
         return order_from_resource(orderr, key.jwk)
 
     def answer(self, order: Order, tasks: Sequence[DNSChallengeTask] | None = None) -> None:
-        """Tell the CA the TXT records of ``tasks`` (default: all of the order's) are in place."""
+        """Tell the CA the TXT records of ``tasks`` (default: all of the order's) are in place.
+
+        A challenge already answered (seen as processing when the order was loaded) is skipped.
+        """
         jwk = self._account_key().jwk
         for task in order.authorizations if tasks is None else tasks:
             challb = task._challenge
+            if challb.status != messages.STATUS_PENDING:
+                continue
             with mapped_errors(f"Answering the dns-01 challenge for {task.label}"):
                 self._client.answer_challenge(challb, challb.chall.response(jwk))
 
