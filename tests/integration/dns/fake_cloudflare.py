@@ -50,6 +50,7 @@ class FakeCloudflare:
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[SeenRequest] = field(default_factory=list)
     tunnels: list[str] = field(default_factory=list)
+    refused_tunnels: list[str] = field(default_factory=list)
 
     def answer(self, seen: SeenRequest) -> tuple[int, dict[str, Any]]:
         self.requests.append(seen)
@@ -175,6 +176,11 @@ def serve(fake: FakeCloudflare, context: ssl.SSLContext) -> ThreadingHTTPServer:
             pass
 
         def do_CONNECT(self) -> None:
+            if self.path != f"{API_HOST}:443":
+                # Anything else (tldextract fetching the public suffix list) is not Cloudflare.
+                fake.refused_tunnels.append(self.path)
+                self.send_error(502, "only api.cloudflare.com is served here")
+                return
             fake.tunnels.append(self.path)
             self.send_response(200, "Connection established")
             self.end_headers()
