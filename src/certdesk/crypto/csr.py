@@ -5,8 +5,6 @@ belongs to it. Load failures raise ``InvalidInput`` on field ``CSR``.
 
 from __future__ import annotations
 
-import re
-
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -15,6 +13,7 @@ from cryptography.x509.oid import NameOID
 
 from certdesk.crypto.extensions import to_x509_extensions
 from certdesk.crypto.keys import PrivateKey, as_public_key, public_key_der
+from certdesk.crypto.pem import find_pem_block
 from certdesk.crypto.spec import CSRSpec, Subject
 from certdesk.errors import FieldError, InvalidInput
 
@@ -28,10 +27,7 @@ HASHES: dict[str, type[_Hash]] = {
     "SHA512": hashes.SHA512,
 }
 
-_PEM_CSR_RE = re.compile(
-    rb"-----BEGIN (NEW )?CERTIFICATE REQUEST-----\r?\n.*?-----END (NEW )?CERTIFICATE REQUEST-----",
-    re.DOTALL,
-)
+_CSR_LABELS = frozenset({"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"})
 
 MSG_UNREADABLE = (
     "Not a valid certificate signing request: paste the whole PEM block from "
@@ -85,11 +81,11 @@ def build_csr(spec: CSRSpec, key: PrivateKey) -> x509.CertificateSigningRequest:
 def load_csr(data: bytes) -> x509.CertificateSigningRequest:
     """Load a PEM or DER CSR and verify its signature; ``InvalidInput`` on ``CSR`` otherwise."""
     if b"-----BEGIN" in data:
-        match = _PEM_CSR_RE.search(data)
-        if match is None:
+        block = find_pem_block(data, _CSR_LABELS.__contains__)
+        if block is None:
             raise InvalidInput.single(CSR_FIELD, MSG_UNREADABLE)
         loader = x509.load_pem_x509_csr
-        blob = match.group(0)
+        blob = block
     else:
         if not data.strip():
             raise InvalidInput.single(CSR_FIELD, "The CSR is empty: paste it")

@@ -8,7 +8,6 @@ what to do; no message ever contains key material or the passphrase.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
@@ -17,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
+from certdesk.crypto.pem import find_pem_block
 from certdesk.crypto.spec import KeySpec
 from certdesk.errors import InvalidInput
 
@@ -38,8 +38,6 @@ EC_CURVE_TYPES: dict[str, type[ec.EllipticCurve]] = {
     "BrainpoolP512R1": ec.BrainpoolP512R1,
 }
 _CURVE_NAMES: dict[str, str] = {cls().name: name for name, cls in EC_CURVE_TYPES.items()}
-
-_PEM_BLOCK_RE = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----", re.DOTALL)
 
 MSG_NEEDS_PASSPHRASE = "The private key is encrypted: give its passphrase"
 MSG_WRONG_PASSPHRASE = "The passphrase does not decrypt the private key"
@@ -118,9 +116,9 @@ def _key_blob(data: bytes) -> tuple[bytes, bool]:
         if not data.strip():
             raise InvalidInput.single(PRIVATE_KEY_FIELD, "The private key is empty: paste it")
         return data, False
-    for match in _PEM_BLOCK_RE.finditer(data):
-        if match.group(1).endswith(b"PRIVATE KEY"):
-            return match.group(0) + b"\n", True
+    block = find_pem_block(data, lambda label: label.endswith("PRIVATE KEY"))
+    if block is not None:
+        return block, True
     raise InvalidInput.single(
         PRIVATE_KEY_FIELD,
         "No complete private key PEM block found: paste everything from "
