@@ -4,7 +4,8 @@
 Names are unique; a taken name raises ``Conflict`` (checked first, and the database's unique
 constraint catches the race between two writers). Unknown ids and names raise ``NotFound``.
 Listing is ordered by id, paginated, and searches case-insensitively for a substring of the name,
-the common name or any Subject Alternative Name (kept joined in ``san_text`` for this purpose).
+the common name or any Subject Alternative Name (kept lower-cased, one per line, in
+``search_text``; a term never matches across two of them).
 The private key is only ever returned, decrypted, by ``private_key_pem``.
 """
 
@@ -14,7 +15,7 @@ import builtins
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -89,6 +90,7 @@ class CSRRepository:
             digest_algorithm=record.digest_algorithm,
             common=record.common,
             san_text=SAN_SEPARATOR.join(record.sans),
+            search_text=_search_text(record.name, record.common, record.sans),
             source=record.source,
             created_at=now,
             updated_at=now,
@@ -115,6 +117,7 @@ class CSRRepository:
             return _record(row)
         self._ensure_name_free(new_name)
         row.name = new_name
+        row.search_text = _search_text(new_name, row.common, _sans(row.san_text))
         row.updated_at = self.clock.now()
         self._flush(new_name)
         return _record(row)
@@ -149,13 +152,23 @@ class CSRRepository:
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
         condition = _search_condition(search)
-        query = select(CSRRow).order_by(CSRRow.id).limit(limit).offset(offset)
-        count = select(func.count()).select_from(CSRRow)
-        if condition is not None:
-            query = query.where(condition)
+        count = select(func.count(CSRRow.id))
+        if condition is None:
+            # Counting every row is cheap on its own (SQLite has a fast path for it).
+            ids = select(CSRRow.id, literal(0)).order_by(CSRRow.id)
+        else:
+            # One scan finds both the page's ids and how many match.
+            ids = select(CSRRow.id, func.count().over()).where(condition).order_by(CSRRow.id)
             count = count.where(condition)
-        total = self.session.scalar(count) or 0
-        rows = self.session.scalars(query).all() if limit else []
+        page = self.session.execute(ids.limit(limit).offset(offset)).all() if limit else []
+        counted_already = bool(page) and condition is not None
+        total = int(page[0][1]) if counted_already else self.session.scalar(count) or 0
+        if not page:
+            return [], total
+        # Only the rows of the page are read in full.
+        rows = self.session.scalars(
+            select(CSRRow).where(CSRRow.id.in_([row_id for row_id, _ in page])).order_by(CSRRow.id)
+        )
         return [_record(row) for row in rows], total
 
     # -- internals -------------------------------------------------------------------------
@@ -183,15 +196,20 @@ def _name_taken(name: str) -> Conflict:
     return Conflict(f"A CSR named {name!r} already exists. Choose another name.", field_name="name")
 
 
+def _search_text(name: str, common: str | None, sans: tuple[str, ...]) -> str:
+    """What a search looks through, lower-cased here so every engine compares the same way."""
+    return "\n".join((name, common or "", *sans)).lower()
+
+
 def _search_condition(search: str | None) -> ColumnElement[bool] | None:
-    term = (search or "").strip()
+    term = (search or "").strip().lower()
     if not term:
         return None
-    return or_(
-        CSRRow.name.icontains(term, autoescape=True),
-        CSRRow.common.icontains(term, autoescape=True),
-        CSRRow.san_text.icontains(term, autoescape=True),
-    )
+    return CSRRow.search_text.contains(term, autoescape=True)
+
+
+def _sans(san_text: str) -> tuple[str, ...]:
+    return tuple(san_text.split(SAN_SEPARATOR)) if san_text else ()
 
 
 def _record(row: CSRRow) -> CSRRecord:
@@ -204,7 +222,7 @@ def _record(row: CSRRow) -> CSRRecord:
         ec_curve=row.ec_curve,
         digest_algorithm=row.digest_algorithm,
         common=row.common,
-        sans=tuple(row.san_text.split(SAN_SEPARATOR)) if row.san_text else (),
+        sans=_sans(row.san_text),
         source=row.source,
         created_at=row.created_at,
         updated_at=row.updated_at,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine, text
 
-from certdesk.storage.models import Base
+from certdesk.storage.models import Base, include_object_for
 
 #: Any fixed 64-bit number; all certdesk instances take the same lock while migrating.
 MIGRATION_LOCK_ID = 0x63657274646B
@@ -25,6 +25,7 @@ def run_on(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object_for(connection.dialect.name),
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("digest_algorithm", sa.String(16), nullable=True),
         sa.Column("common", sa.String(255), nullable=True),
         sa.Column("san_text", sa.Text(), nullable=False),
+        sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("source", sa.String(16), nullable=False),
         _ts("created_at"),
         _ts("updated_at"),
@@ -41,6 +42,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_csr")),
         sa.UniqueConstraint("name", name=op.f("uq_csr_name")),
     )
+    if op.get_bind().dialect.name == "sqlite":
+        op.create_index(op.f("ix_csr_id_search_text"), "csr", ["id", "search_text"])
     op.create_table(
         "acme_account",
         sa.Column("id", sa.Integer(), nullable=False),
