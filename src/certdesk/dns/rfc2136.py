@@ -1,7 +1,9 @@
 """The ``rfc2136`` authenticator: TSIG-signed dynamic updates (RFC 2136/8945) with dnspython.
 
-Works with BIND9, Knot, PowerDNS and any server that accepts signed updates. The zone is given or
-found by asking the server for the SOA above the record. Updates go over UDP while they fit in
+Works with BIND9, Knot, PowerDNS and any server that accepts signed updates. When the server
+holds a CNAME at ``_acme-challenge.<domain>`` (delegation to a zone kept for challenges), the
+record is written at the CNAME's target. The zone is given or found by asking the server for the
+SOA above the record. Updates go over UDP while they fit in
 one datagram, else (or when UDP gets no answer or a truncated one) over TCP. The server's refusal
 is reported in words: which server, which zone, what to check.
 """
@@ -63,6 +65,8 @@ TSIGAlgorithm = Literal[
 ]
 #: Seconds one update or SOA query may take.
 TIMEOUT = 10.0
+#: CNAMEs followed from ``_acme-challenge`` before giving up.
+MAX_CNAME_HOPS = 8
 #: Largest update sent over UDP (the classic DNS datagram limit).
 UDP_LIMIT = 512
 _HOSTNAME = re.compile(r"^(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)+$")
@@ -180,11 +184,30 @@ class RFC2136Authenticator(Authenticator):
             f"({dns.rcode.to_text(response.rcode())}): set the zone attribute or check the server."
         )
 
+    def target_of(self, fqdn: str) -> dns.name.Name:
+        """Where the record goes: ``fqdn``, or the end of a CNAME chain the server holds."""
+        name = dns.name.from_text(fqdn)
+        for _ in range(MAX_CNAME_HOPS):
+            query = dns.message.make_query(name, dns.rdatatype.CNAME)
+            query.flags &= ~dns.flags.RD
+            response = self._send(query, what=f"the CNAME lookup for {name}")
+            cname = response.get_rrset(
+                response.answer, name, dns.rdataclass.IN, dns.rdatatype.CNAME
+            )
+            if cname is None or response.rcode() != dns.rcode.NOERROR:
+                return name
+            name = cname[0].target
+        raise DNSError(f"The CNAME chain from {fqdn} is longer than {MAX_CNAME_HOPS} hops.")
+
     def _update(self, record: TXTRecord, *, delete: bool) -> None:
-        zone = self.zone_for(record.fqdn)
-        name = dns.name.from_text(record.fqdn)
+        name = self.target_of(record.fqdn)
+        via = "" if name.to_text() == record.fqdn else f" (CNAME target of {record.fqdn})"
+        try:
+            zone = self.zone_for(name.to_text())
+        except DNSError as exc:
+            raise DNSError(exc.message + via) from exc
         if not name.is_subdomain(zone):
-            raise DNSError(f"{record.fqdn} is not in zone {zone}: fix the zone attribute.")
+            raise DNSError(f"{name}{via} is not in zone {zone}: fix the zone attribute.")
         algorithm = dns.name.from_text(self.attrs.key_algorithm)
         message = dns.update.UpdateMessage(
             zone,
@@ -200,7 +223,7 @@ class RFC2136Authenticator(Authenticator):
         else:
             message.add(name.relativize(zone), 60, rdata)
         action = "removing" if delete else "adding"
-        response = self._send(message, what=f"{action} {record.fqdn} TXT in zone {zone}")
+        response = self._send(message, what=f"{action} {name} TXT in zone {zone}{via}")
         rcode = response.rcode()
         if rcode != dns.rcode.NOERROR:
             raise DNSError(_refusal(rcode, self._where(), zone.to_text()))

@@ -130,3 +130,33 @@ def test_a_server_that_does_not_answer_times_out_with_a_clear_message(unanswerin
     auth = RFC2136Authenticator(attributes, transport="udp", timeout=0.5)
     with pytest.raises(DNSError, match="did not answer"):
         auth.perform(_record("silent.certdesk.test"))
+
+
+def test_a_cname_on_acme_challenge_is_followed_to_the_delegated_zone(
+    bind_server: BindServer,
+) -> None:
+    auth = _authenticator(bind_server)
+    record = _record("cnamed.certdesk.test")
+    target = f"cnamed-{secrets.token_hex(4)}.delegated.test."
+    bind_server.update(record.fqdn, "CNAME", target)
+
+    auth.perform(record)
+    assert bind_server.query_txt(target) == [record.value]
+    assert record.value in bind_server.query_txt(record.fqdn)
+
+    auth.cleanup(record)
+    assert bind_server.query_txt(target) == []
+    bind_server.update(record.fqdn, "CNAME", target, delete=True)
+
+
+def test_a_cname_to_a_zone_the_server_does_not_hold_is_named(bind_server: BindServer) -> None:
+    auth = _authenticator(bind_server)
+    record = _record("away.certdesk.test")
+    bind_server.update(record.fqdn, "CNAME", "x.acme-dns.example.org.")
+
+    with pytest.raises(DNSError) as caught:
+        auth.perform(record)
+
+    assert "x.acme-dns.example.org." in caught.value.message
+    assert f"CNAME target of {record.fqdn}" in caught.value.message
+    bind_server.update(record.fqdn, "CNAME", "x.acme-dns.example.org.", delete=True)
