@@ -12,6 +12,7 @@ attempt, leaves as ``ProblemResponse`` with the HTTP status and ``Retry-After`` 
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import time
 from collections.abc import Callable
@@ -157,6 +158,11 @@ class RetryingNetwork(acme_client.ClientNetwork):
 
     def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._last_response = response
+        # Error answers carry a fresh nonce too (RFC 8555 §6.5); the library drops it and asks
+        # newNonce again. Keeping it saves a round trip per badNonce.
+        if not response.ok and self.REPLAY_NONCE_HEADER in response.headers:
+            with contextlib.suppress(acme_errors.BadNonce):
+                self._add_nonce(response)
 
     def post(self, *args: Any, **kwargs: Any) -> requests.Response:
         # The library's own post() retries a badNonce once; ours counts every attempt itself.

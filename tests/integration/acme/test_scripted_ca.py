@@ -42,6 +42,7 @@ def test_bad_nonce_runs_are_retried_with_fresh_nonces(scripted_ca: ScriptedCA) -
     nonces = [post.jws_protected()["nonce"] for post in posts]
     assert len(set(nonces)) == 6
     assert client.retries == 5
+    assert len(scripted_ca.requests_to("HEAD", "/new-nonce")) == 1  # error answers' nonces used
     assert posts[-1].jws_payload()["termsOfServiceAgreed"] is True
 
 
