@@ -83,14 +83,16 @@ def create(ctx: AppContext, data: CSRCreate, actor: Actor) -> CSRDetails:
         profile=data.profile,
     )
     try:
-        csr_spec, _warnings = spec.validate_csr_request(request)
+        csr_spec, warnings = spec.validate_csr_request(request)
     except InvalidInput as exc:
         raise InvalidInput([*errors, *exc.errors]) from None
     if errors:
         raise InvalidInput(errors)
     key = keys_mod.generate_private_key(csr_spec.key)
     csr = csr_mod.build_csr(csr_spec, key)
-    return _store(ctx, name=data.name, csr=csr, key=key, source="created", actor=actor)
+    details = _store(ctx, name=data.name, csr=csr, key=key, source="created", actor=actor)
+    extra = [w for w in warnings if w not in details.warnings]
+    return details.model_copy(update={"warnings": [*details.warnings, *extra]})
 
 
 def _decode_text_or_der(value: str) -> bytes:
