@@ -12,6 +12,7 @@ PACKAGES=(
     ca-certificates
     bind9
     bind9-utils
+    bind9-dnsutils
     pebble
     postgresql
     pdns-server
