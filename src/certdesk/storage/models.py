@@ -126,6 +126,9 @@ class ACMEAccountRow(Base):
     contact: Mapped[str | None] = mapped_column(String(512))
     eab_kid: Mapped[str | None] = mapped_column(String(255))
     tos_url: Mapped[str | None] = mapped_column(String(512))
+    #: PEM certificates trusted for this directory's HTTPS besides the public CAs (private ACME
+    #: servers such as Pebble or step-ca); migration 0002.
+    ca_bundle: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
 
@@ -204,6 +207,12 @@ class JobRow(Base):
     certificate_id: Mapped[int | None] = mapped_column(
         ForeignKey("certificate.id", ondelete="SET NULL")
     )
+    #: The DNS records the job wrote (or is about to write) and has not removed yet, so that a
+    #: job interrupted by a crash can be cleaned up on the next start; migration 0002.
+    dns_records: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: Secret arguments (an EAB HMAC key) sealed by the SecretBox while the job waits or runs;
+    #: cleared when it finishes, so ``rotate_secrets`` need not walk it; migration 0002.
+    secrets_enc: Mapped[str | None] = mapped_column(Text)
 
 
 class UserRow(Base):
