@@ -10,6 +10,7 @@ their type (not ``anyOf`` with null), secrets marked ``writeOnly`` and ``format:
 from __future__ import annotations
 
 import builtins
+import difflib
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -52,12 +53,15 @@ def authenticator_types() -> dict[str, builtins.type[Authenticator]]:
 
 
 def get_type(name: str) -> builtins.type[Authenticator]:
-    """The type called ``name``; InvalidInput on ``type`` when there is none."""
+    """The type called ``name`` (in any case); InvalidInput on ``type`` when there is none."""
     types = _types()
     try:
-        return types[name]
+        return types[name.strip().lower()]  # TrueNAS spells one type "OVH"
     except KeyError:
-        close = [t for t in types if name and (name.lower() in t or t in name.lower())][:5]
+        wanted = name.strip().lower()
+        close = [t for t in types if wanted and (wanted in t or t in wanted)]
+        close += [t for t in difflib.get_close_matches(wanted, types, n=5) if t not in close]
+        close = close[:5]
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise InvalidInput.single(
             "type",

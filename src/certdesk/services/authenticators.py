@@ -149,7 +149,7 @@ def update(
         name = data.name.strip() if data.name is not None else None
         if name is not None:
             errors.extend(check_name(name))
-        if data.type is not None and data.type.strip() != record.type:
+        if data.type is not None and data.type.strip().lower() != record.type:
             errors.append(FieldError("type", TYPE_CHANGE_MESSAGE))
         cls = registry.get_type(record.type)
         stored = repo.attributes(record.id)
