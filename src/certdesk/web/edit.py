@@ -18,6 +18,13 @@ from certdesk.web.templating import render
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 TYPE_LABEL = {"CERTIFICATE": "Certificate"}
+EXTENSION_LABEL = {
+    "BasicConstraints": "Basic Constraints",
+    "ExtendedKeyUsage": "Extended Key Usage",
+    "KeyUsage": "Key Usage",
+    "AuthorityKeyIdentifier": "Authority Key Identifier",
+    "SubjectKeyIdentifier": "Subject Key Identifier",
+}
 SOURCE_LABEL = {"created": "Created by certdesk", "imported": "Imported"}
 
 
@@ -27,7 +34,6 @@ def detail_rows(csr: CSRDetails) -> list[tuple[str, str]]:
     def text(value: object) -> str:
         return "--" if value in (None, "", []) else str(value)
 
-    key_size = csr.key_length if csr.key_type == "RSA" else csr.ec_curve or csr.key_length
     return [
         ("Common", text(csr.common)),
         ("SAN", text(", ".join(csr.san))),
@@ -43,10 +49,18 @@ def detail_rows(csr: CSRDetails) -> list[tuple[str, str]]:
         ("Digest Algorithm", text(csr.digest_algorithm)),
         ("Key Length", text(csr.key_length)),
         ("Key Type", text(csr.key_type)),
-        *([("EC Curve", text(key_size))] if csr.key_type == "EC" else []),
+        *([("EC Curve", text(csr.ec_curve))] if csr.key_type == "EC" else []),
         ("Source", SOURCE_LABEL.get(csr.source, csr.source)),
         ("SHA-256 Fingerprint", text(csr.fingerprint_sha256)),
-        *((name, value) for name, value in csr.extensions.items()),
+    ]
+
+
+def extension_rows(csr: CSRDetails) -> list[tuple[str, str]]:
+    """The requested extensions other than the SANs (shown above), as (name, text) rows."""
+    return [
+        (EXTENSION_LABEL.get(name, name), text)
+        for name, text in csr.extensions.items()
+        if name != "SubjectAltName"
     ]
 
 
@@ -66,6 +80,7 @@ def _page(
         {
             "csr": csr,
             "rows": detail_rows(csr),
+            "extensions": extension_rows(csr),
             "name": csr.name if name is None else name,
             "name_errors": errors or [],
             "notice": notice,
