@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from certdesk.api import auth, csrs, misc
+from certdesk.api import auth, authenticators, csrs, misc
 
 API_PREFIX = "/api/v1"
 
@@ -15,4 +15,5 @@ def api_router() -> APIRouter:
     router.include_router(misc.router)
     router.include_router(auth.router)
     router.include_router(csrs.router)
+    router.include_router(authenticators.router)
     return router
