@@ -11,7 +11,9 @@ inside a session (``NotFound``, ``Conflict``, ...) pass through unchanged after 
 
 from __future__ import annotations
 
+import fcntl
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -38,6 +40,8 @@ from certdesk.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+#: Alembic keeps its migration context in module globals: one upgrade per process at a time.
+_ALEMBIC_LOCK = threading.Lock()
 
 
 class Database:
@@ -102,7 +106,7 @@ class Database:
         """Create the schema or migrate it to the newest revision (run on every start)."""
         config = self._alembic_config()
         try:
-            with self.engine.begin() as connection:
+            with _ALEMBIC_LOCK, self._migration_lock(), self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except CertdeskError:
@@ -160,6 +164,28 @@ class Database:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         return config
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """On a SQLite file, one process migrates at a time (a lock file next to the database);
+        PostgreSQL takes an advisory lock inside the migration transaction instead (env.py)."""
+        database = make_url(self.url).database
+        if not self.is_sqlite or not database or database == ":memory:":
+            yield
+            return
+        lock_path = Path(f"{database}.migrate-lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StorageError(
+                f"Cannot create {lock_path}: {exc.strerror}. Check that the data directory is "
+                "writable by this user."
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def _describe_location(self) -> str:
         url = make_url(self.url)

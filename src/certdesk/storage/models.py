@@ -294,10 +294,12 @@ def include_object_for(
     return include_object
 
 
-#: Every encrypted column, as (row class, attribute name); ``rotate_secrets`` walks this list.
+#: Every encrypted column, as (row class, attribute name); ``rotate_secrets`` walks this list
+#: (NULLs skipped). A new encrypted column must be added here.
 ENCRYPTED_COLUMNS: tuple[tuple[type[Base], str], ...] = (
     (CSRRow, "private_key_enc"),
     (CertificateRow, "private_key_enc"),
     (ACMEAccountRow, "account_key_enc"),
     (DNSAuthenticatorRow, "attributes_enc"),
+    (JobRow, "secrets_enc"),
 )

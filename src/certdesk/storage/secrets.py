@@ -255,6 +255,14 @@ class RotationReport:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    def __str__(self) -> str:
+        columns = ", ".join(f"{name} {count}" for name, count in self.counts.items())
+        key = "a new key, put first in" if self.new_key_created else "the first key of"
+        return (
+            f"{self.total} secrets re-encrypted under {key} {self.key_source} ({columns}); "
+            f"{self.key_count} keys configured, the older ones only open old backups."
+        )
+
 
 def rotate_secrets(db: Database, settings: Settings) -> RotationReport:
     """Put a new key first and re-encrypt every encrypted column under it, in one transaction.
@@ -303,7 +311,9 @@ def _reencrypt_all(db: Database, box: SecretBox, *, dry_run: bool) -> dict[str, 
         for row_class, attribute in ENCRYPTED_COLUMNS:
             table = cast(Table, row_class.__table__)
             column = table.c[attribute]
-            rows = session.execute(select(table.c.id, column).order_by(table.c.id)).all()
+            rows = session.execute(
+                select(table.c.id, column).where(column.is_not(None)).order_by(table.c.id)
+            ).all()
             for row_id, token in rows:
                 new_token = box.rotate(token)
                 if not dry_run:

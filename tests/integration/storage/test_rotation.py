@@ -21,6 +21,7 @@ from certdesk.storage.models import (
     ACMEAccountRow,
     CertificateRow,
     DNSAuthenticatorRow,
+    JobRow,
 )
 from certdesk.storage.secrets import (
     KEY_FILE_NAME,
@@ -41,8 +42,9 @@ def fill(database: Database, box: SecretBox) -> dict[str, bytes]:
         "csr-a": b"key of csr-a",  # what new_csr() stores as the key
         "csr-b": b"key of csr-b",
         "cert": b"certificate key",
-        "account": b"account key",
+        "acme_account": b"account key",
         "auth": b'{"key_secret":"tsig"}',
+        "job": b"EAB HMAC key",
     }
     with database.session() as session:
         repo = CSRRepository(session, box)
@@ -52,7 +54,7 @@ def fill(database: Database, box: SecretBox) -> dict[str, bytes]:
         account = ACMEAccountRow(
             directory_url="https://ca.test/dir",
             account_url="https://ca.test/acct/1",
-            account_key_enc=box.encrypt(plain["account"]),
+            account_key_enc=box.encrypt(plain["acme_account"]),
             created_at=NOW,
         )
         session.add(account)
@@ -75,6 +77,12 @@ def fill(database: Database, box: SecretBox) -> dict[str, bytes]:
             )
         )
         session.add(
+            JobRow(
+                kind="issue", arguments={}, created_at=NOW, secrets_enc=box.encrypt(plain["job"])
+            )
+        )
+        session.add(JobRow(kind="renew", arguments={}, created_at=NOW))  # no secrets: skipped
+        session.add(
             DNSAuthenticatorRow(
                 name="auth",
                 type="rfc2136",
@@ -91,8 +99,9 @@ def tokens(database: Database) -> dict[str, str]:
     with database.session() as session:
         for row_class, attribute in ENCRYPTED_COLUMNS:
             for row in session.scalars(select(row_class)):
-                key = getattr(row, "name", None) or "account"
-                found[key] = getattr(row, attribute)
+                token = getattr(row, attribute)
+                if token is not None:
+                    found[getattr(row, "name", None) or row_class.__tablename__] = token
     return found
 
 
@@ -120,8 +129,12 @@ def test_rotate_with_the_key_file(database: Database, settings: Settings, box: S
         "certificate.private_key_enc": 1,
         "acme_account.account_key_enc": 1,
         "dns_authenticator.attributes_enc": 1,
+        "job.secrets_enc": 1,
     }
-    assert report.total == 5
+    assert report.total == 6
+    assert str(report).startswith(
+        f"6 secrets re-encrypted under a new key, put first in the key file {path}"
+    )
     new_keys = read_key_file(path)
     assert len(new_keys) == 2 and new_keys[1:] == old_keys
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -167,7 +180,7 @@ def test_rotate_under_the_first_environment_key(database: Database, settings: Se
     report = rotate_secrets(database, env_settings)
     assert not report.new_key_created
     assert "CERTDESK_SECRET_KEYS" in report.key_source
-    assert report.total == 5
+    assert report.total == 6
     after = tokens(database)
     assert opens_all((new,), after, plain)
     assert not opens_all((old,), after, plain)
