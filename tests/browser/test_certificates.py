@@ -38,7 +38,7 @@ def test_row_menu_download_gives_the_api_bytes(logged_in: Page, api: httpx.Clien
     csr = create_csr(api, "download-me")
     page = logged_in
     page.reload()
-    page.get_by_label("Actions for download-me").click()
+    page.get_by_role("button", name="Actions for download-me").click()
     menu = page.get_by_role("row", name=re.compile("download-me")).get_by_role("list")
     for action in ("Create ACME Certificate", "Download", "Edit", "Delete"):
         expect(menu.get_by_role("link", name=action, exact=True)).to_be_visible()
@@ -57,9 +57,11 @@ def test_row_menu_closes_with_escape_and_is_keyboard_reachable(
     create_csr(api, "keyboard")
     page = logged_in
     page.reload()
-    summary = page.get_by_label("Actions for keyboard")
+    summary = page.get_by_role("button", name="Actions for keyboard")
+    expect(summary).to_have_attribute("aria-expanded", "false")
     summary.focus()
     page.keyboard.press("Enter")
+    expect(summary).to_have_attribute("aria-expanded", "true")
     edit = page.get_by_role("row", name=re.compile("keyboard")).get_by_role("link", name="Edit")
     expect(edit).to_be_visible()
     page.keyboard.press("Escape")

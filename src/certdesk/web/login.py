@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from certdesk.errors import AuthError, Forbidden
 from certdesk.services import auth
+from certdesk.services.context import AppContext
 from certdesk.web.routing import WebRoute
 from certdesk.web.session import (
     LOGIN_CSRF_COOKIE,
@@ -27,7 +28,13 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 
 def _login_page(
-    request: Request, *, next_path: str, username: str = "", message: str = "", status: int = 200
+    request: Request,
+    ctx: AppContext,
+    *,
+    next_path: str,
+    username: str = "",
+    message: str = "",
+    status: int = 200,
 ) -> Response:
     token = new_login_csrf()
     response = render(
@@ -43,7 +50,7 @@ def _login_page(
         path="/login",
         httponly=True,
         samesite="strict",
-        secure=request.app.state.ctx.settings.cookie_secure,
+        secure=ctx.settings.cookie_secure,
     )
     return response
 
@@ -58,7 +65,7 @@ async def login_page(request: Request, ctx: Ctx, next: str | None = None) -> Res
             pass
         else:
             return RedirectResponse(safe_next(next), status_code=303)
-    return _login_page(request, next_path=safe_next(next))
+    return _login_page(request, ctx, next_path=safe_next(next))
 
 
 @router.post("/login")
@@ -73,7 +80,7 @@ async def login_submit(request: Request, ctx: Ctx) -> Response:
     except AuthError as exc:  # Forbidden (stale form, rate limit) included
         status = 403 if isinstance(exc, Forbidden) else 401
         return _login_page(
-            request, next_path=next_path, username=username, message=exc.message, status=status
+            request, ctx, next_path=next_path, username=username, message=exc.message, status=status
         )
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(

@@ -13,6 +13,7 @@ function setUpMenus() {
   const menus = $all("details.menu");
   menus.forEach((menu) => {
     menu.addEventListener("toggle", () => {
+      $("summary", menu).setAttribute("aria-expanded", String(menu.open));
       if (menu.open) menus.forEach((other) => { if (other !== menu) other.open = false; });
     });
     menu.addEventListener("keydown", (event) => {
