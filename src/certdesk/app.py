@@ -19,6 +19,7 @@ from certdesk import __version__
 from certdesk.api.problems import install_problem_handlers
 from certdesk.api.router import API_PREFIX, api_router
 from certdesk.services.context import AppContext
+from certdesk.services.jobs import running_jobs
 from certdesk.settings import Settings
 
 #: Request bodies larger than this are refused with 413 before any handler runs.
@@ -43,12 +44,14 @@ def create_app(settings: Settings, *, ctx: AppContext | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if ctx is not None:
-            yield
+            with running_jobs(ctx):
+                yield
             return
         opened = AppContext.open(settings)
         app.state.ctx = opened
         try:
-            yield
+            with running_jobs(opened):
+                yield
         finally:
             opened.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from certdesk.api import auth, authenticators, csrs, misc
+from certdesk.api import auth, authenticators, certificates, csrs, jobs, misc
 
 API_PREFIX = "/api/v1"
 
@@ -16,4 +16,6 @@ def api_router() -> APIRouter:
     router.include_router(auth.router)
     router.include_router(csrs.router)
     router.include_router(authenticators.router)
+    router.include_router(certificates.router)
+    router.include_router(jobs.router)
     return router

@@ -10,6 +10,7 @@ import pytest
 
 from certdesk.services.context import AppContext
 from certdesk.settings import Settings
+from tests.fixtures.live_server import live_server  # noqa: F401  (a fixture)
 
 
 def test_settings(data_dir: Path, database_url: str | None = None) -> Settings:

@@ -1,0 +1,150 @@
+"""The certificate routes: ``POST /certificates/acme`` (starts the issuance job), list, details,
+rename / Renew Certificate Days, delete (revoking first), downloads and renew. Each handler
+validates with pydantic and calls one service function."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from certdesk.api.deps import Authenticated, Ctx, CurrentActor
+from certdesk.api.jsonbody import StrictJSONRoute
+from certdesk.api.problems import PROBLEM_RESPONSES, problem_doc
+from certdesk.services import certificates
+from certdesk.services.certificate_schemas import (
+    ACMECertificateCreate,
+    CertificateDeleted,
+    CertificateDetails,
+    CertificatePage,
+    CertificateUpdate,
+    JobCreated,
+)
+from certdesk.services.schemas import DownloadFile
+
+MAX_ID = 2**31 - 1
+
+CertificateId = Annotated[int, Path(ge=1, le=MAX_ID, description="The certificate's id")]
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_doc("No certificate with this id")}
+_CONFLICT: dict[int | str, dict[str, Any]] = {409: problem_doc("The name is taken, or busy")}
+_CA_FAILED: dict[int | str, dict[str, Any]] = {
+    502: problem_doc("The CA refused the revocation (with its problem document)")
+}
+
+router = APIRouter(
+    prefix="/certificates",
+    tags=["certificates"],
+    responses=PROBLEM_RESPONSES,
+    route_class=StrictJSONRoute,
+)
+
+
+def _download(file: DownloadFile) -> Response:
+    return Response(
+        content=file.content,
+        media_type=file.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{file.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post(
+    "/acme",
+    response_model=JobCreated,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=_CONFLICT,
+)
+def create_acme_certificate(
+    data: ACMECertificateCreate, actor: CurrentActor, ctx: Ctx
+) -> JobCreated:
+    """Check the request (every error at once, no network call), then start the issuance job;
+    follow it at ``GET /jobs/{job_id}``."""
+    return certificates.create_acme(ctx, data, actor)
+
+
+@router.get("", response_model=CertificatePage)
+def list_certificates(
+    principal: Authenticated,
+    ctx: Ctx,
+    limit: Annotated[int, Query(ge=1, le=certificates.MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+) -> CertificatePage:
+    """The Certificates card: name, domains, issuer, expiry and days left."""
+    return certificates.list_certificates(ctx, limit, offset)
+
+
+@router.get("/{certificate_id}", response_model=CertificateDetails, responses=_NOT_FOUND)
+def get_certificate(
+    certificate_id: CertificateId, principal: Authenticated, ctx: Ctx
+) -> CertificateDetails:
+    """One certificate's details; never the private key."""
+    return certificates.get(ctx, certificate_id)
+
+
+@router.patch(
+    "/{certificate_id}", response_model=CertificateDetails, responses=_NOT_FOUND | _CONFLICT
+)
+def update_certificate(
+    certificate_id: CertificateId, data: CertificateUpdate, actor: CurrentActor, ctx: Ctx
+) -> CertificateDetails:
+    """Rename (and its files) and/or change Renew Certificate Days."""
+    return certificates.update(ctx, certificate_id, data, actor)
+
+
+@router.delete(
+    "/{certificate_id}",
+    response_model=CertificateDeleted,
+    responses=_NOT_FOUND | _CONFLICT | _CA_FAILED,
+)
+def delete_certificate(
+    certificate_id: CertificateId,
+    actor: CurrentActor,
+    ctx: Ctx,
+    force: Annotated[
+        bool, Query(description="Delete even when the revocation at the CA fails")
+    ] = False,
+) -> CertificateDeleted:
+    """Revoke at the CA (unless expired), then delete; ``revoked`` says whether it was."""
+    return certificates.delete(ctx, certificate_id, force, actor)
+
+
+@router.get(
+    "/{certificate_id}/certificate",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pem-certificate-chain": {"schema": {"type": "string"}}}},
+        **_NOT_FOUND,
+    },
+)
+def download_certificate(
+    certificate_id: CertificateId, principal: Authenticated, ctx: Ctx
+) -> Response:
+    """The full chain as PEM, as the attachment ``<name>.crt``."""
+    return _download(certificates.certificate_file(ctx, certificate_id))
+
+
+@router.get(
+    "/{certificate_id}/private-key",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/x-pem-file": {"schema": {"type": "string"}}}},
+        **_NOT_FOUND,
+    },
+)
+def download_private_key(certificate_id: CertificateId, actor: CurrentActor, ctx: Ctx) -> Response:
+    """The private key as PEM (``<name>.key``); recorded in the audit log."""
+    return _download(certificates.private_key_file(ctx, certificate_id, actor))
+
+
+@router.post(
+    "/{certificate_id}/renew",
+    response_model=JobCreated,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=_NOT_FOUND | _CONFLICT,
+)
+def renew_certificate(certificate_id: CertificateId, actor: CurrentActor, ctx: Ctx) -> JobCreated:
+    """Start a renewal job with the stored CSR, key and domain mapping."""
+    return certificates.renew(ctx, certificate_id, actor)
