@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 from tests.fixtures.bind import BindServer
 from tests.fixtures.pdns import PowerDNSServer
 from tests.fixtures.pebble import EAB_KEYS, PebbleServer
-from tests.fixtures.postgres import PostgresServer
+from tests.fixtures.postgres import DatabasePool, PostgresServer
 
 
 def test_postgres_answers_select_1(postgres_server: PostgresServer) -> None:
@@ -248,3 +248,20 @@ def test_pdns_api_changes_are_served_over_dns(pdns_server: PowerDNSServer) -> No
     )
     assert response.status_code == 204, response.text
     assert pdns_server.query_txt(name) == ["second"]
+
+
+def test_database_pool_hands_out_each_database_once(postgres_server: PostgresServer) -> None:
+    pool = DatabasePool(postgres_server, size=1)
+    try:
+        names = [pool.take() for _ in range(3)]
+    finally:
+        pool.close()
+    assert len(set(names)) == 3
+    with postgres_server.connect() as conn:
+        existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
+    assert set(names) <= existing
+    for name in names:
+        postgres_server.drop_database(name)
+    with postgres_server.connect() as conn:
+        existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
+    assert not set(names) & existing
