@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from certdesk.cli import authenticators as authenticators_cli
 from certdesk.cli import csr as csr_cli
 from certdesk.cli import secrets as secrets_cli
 from certdesk.cli.common import State
@@ -32,6 +33,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(csr_cli.app, name="csr")
+app.add_typer(authenticators_cli.app, name="authenticator")
 app.add_typer(secrets_cli.app, name="secrets")
 
 

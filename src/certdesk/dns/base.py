@@ -139,6 +139,8 @@ def field_error(error: Mapping[str, Any]) -> FieldError:
     loc = ".".join(str(part) for part in error.get("loc", ()))
     kind = str(error.get("type", ""))
     message = _MESSAGES.get(kind) or str(error.get("msg", "Invalid value."))
+    if kind.endswith("_type") and "input" in error and error["input"] is None:
+        message = _MESSAGES["missing"]  # null given for a required attribute (a cleared one)
     if kind == "value_error":
         message = message.removeprefix("Value error, ")
     elif kind == "literal_error":

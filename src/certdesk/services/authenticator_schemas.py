@@ -30,7 +30,8 @@ class AuthenticatorCreate(_In):
 
 class AuthenticatorUpdate(_In):
     """Changes to an authenticator. ``attributes`` are merged into the stored ones: an attribute
-    left out keeps its value (so does a secret), one given as ``null`` is cleared. The type
+    left out keeps its value (so does a secret), one given as ``null`` is cleared (back to its
+    default, if it has one). The type
     cannot change; giving the current one is allowed."""
 
     name: NameStr | None = None

@@ -155,8 +155,7 @@ def update(
         stored = repo.attributes(record.id)
         new_values: dict[str, JSONValue] | None = None
         if data.attributes is not None:
-            merged = _known(cls, stored)
-            merged.update(data.attributes)
+            merged = _merge(cls, _known(cls, stored), data.attributes)
             try:
                 model = cls.validate_attributes(merged)
             except InvalidInput as exc:
@@ -288,6 +287,20 @@ def _known(cls: builtins.type[Authenticator], stored: Mapping[str, JSONValue]) -
     """Stored values of attributes the type still has (a lexicon upgrade may drop an option)."""
     fields = cls.Attributes.model_fields
     return {key: value for key, value in stored.items() if key in fields}
+
+
+def _merge(
+    cls: builtins.type[Authenticator], stored: dict[str, Any], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``given`` over ``stored``; ``null`` for an attribute with a default restores the default."""
+    fields = cls.Attributes.model_fields
+    merged = dict(stored)
+    for key, value in given.items():
+        if value is None and key in fields and not fields[key].is_required():
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _instantiate(record: AuthenticatorRecord, stored: Mapping[str, JSONValue]) -> Authenticator:
