@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from certdesk.errors import Conflict
-from certdesk.services import csrs
+from certdesk.services import authenticators, csrs
 from certdesk.services.schemas import DownloadFile
 from certdesk.web.routing import WebRoute
 from certdesk.web.session import Ctx, FormPrincipal, PagePrincipal, actor_for, form_field
@@ -28,6 +28,8 @@ NOTICES = {
     "imported": "Certificate signing request imported: {name}.",
     "deleted": "Deleted {name}.",
     "renamed": "Renamed to {name}.",
+    "authenticator_added": "ACME DNS-Authenticator added: {name}.",
+    "authenticator_saved": "ACME DNS-Authenticator saved: {name}.",
 }
 FORCE_HELP = (
     "Delete the CSR even if certificates were issued from it; those certificates keep their own "
@@ -55,6 +57,7 @@ async def certificates(
     name: str | None = None,
 ) -> Response:
     page = await run_in_threadpool(csrs.list_csrs, ctx, PAGE_SIZE, max(0, offset), None)
+    auths = await run_in_threadpool(authenticators.list_authenticators, ctx)
     return render(
         request,
         "certificates.html",
@@ -64,6 +67,7 @@ async def certificates(
             "page_size": PAGE_SIZE,
             "notice": notice_text(notice, name),
             "force_help": FORCE_HELP,
+            "authenticators": auths,
         },
         principal=principal,
     )

@@ -7,11 +7,17 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
-from certdesk.web import certificates, edit, login, wizard
+from certdesk.web import authenticators, certificates, edit, login, wizard
 from certdesk.web.templating import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
-for _pages in (login.router, certificates.router, wizard.router, edit.router):
+for _pages in (
+    login.router,
+    certificates.router,
+    wizard.router,
+    edit.router,
+    authenticators.router,
+):
     router.include_router(_pages)
 
 _MEDIA_TYPES = {
