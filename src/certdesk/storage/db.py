@@ -2,11 +2,12 @@
 the Alembic migrations run to head on every start.
 
 SQLite (the embedded default) lives in the data directory, which is created 0700 if missing; the
-database file is created 0600, and every connection turns on WAL, a 5 s busy timeout and foreign
-keys. PostgreSQL is used through psycopg 3 when ``CERTDESK_DATABASE_URL`` names one. Whatever the
-engine reports when it cannot open, is locked or is down becomes a ``StorageError`` whose message
-says what to check; callers never see a raw SQLAlchemy traceback. Errors certdesk raised on purpose
-inside a session (``NotFound``, ``Conflict``, ...) pass through unchanged after the rollback.
+database file is created 0600, and every connection turns on WAL, a 5 s busy timeout, foreign
+keys and secure delete (freed content is zeroed). PostgreSQL is used through psycopg 3 when
+``CERTDESK_DATABASE_URL`` names one. Whatever the engine reports when it cannot open, is locked or
+is down becomes a ``StorageError`` whose message says what to check; callers never see a raw
+SQLAlchemy traceback. Errors certdesk raised on purpose inside a session (``NotFound``,
+``Conflict``, ...) pass through unchanged after the rollback.
 """
 
 from __future__ import annotations
@@ -126,6 +127,18 @@ class Database:
         """The newest revision shipped with this version of certdesk."""
         return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
 
+    def checkpoint(self) -> None:
+        """On SQLite, move the WAL into the database file and empty it, so that pages replaced
+        by the last transactions (e.g. old sealed keys) are gone from both files. No-op on
+        PostgreSQL."""
+        if not self.is_sqlite:
+            return
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except SQLAlchemyError as exc:
+            raise self.storage_error(exc) from None
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
@@ -219,6 +232,9 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Deleted and overwritten content (old sealed keys after a rotation, deleted CSRs) is
+        # zeroed instead of lingering in free pages.
+        cursor.execute("PRAGMA secure_delete = ON")
     finally:
         cursor.close()
 

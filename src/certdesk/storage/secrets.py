@@ -300,6 +300,7 @@ def rotate_secrets(db: Database, settings: Settings) -> RotationReport:
         box = SecretBox(new_keys, source=f"the key file {path}", key_file=path)
         created = True
     counts = _reencrypt_all(db, box, dry_run=False)
+    db.checkpoint()  # SQLite: no page with an old token left in the WAL or the file
     return RotationReport(
         new_key_created=created, key_source=box.source, key_count=box.key_count, counts=counts
     )

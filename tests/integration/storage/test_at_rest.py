@@ -16,7 +16,7 @@ from certdesk.settings import Settings
 from certdesk.storage.csrs import CSRRepository
 from certdesk.storage.db import Database
 from certdesk.storage.models import CSRRow
-from certdesk.storage.secrets import SecretBox, load_secret_box
+from certdesk.storage.secrets import SecretBox, load_secret_box, rotate_secrets
 from tests.integration.storage.helpers import KeyAndCSR, make_key_and_csr, new_csr
 
 
@@ -112,3 +112,34 @@ def test_no_column_holds_key_material(database: Database, stored: list[KeyAndCSR
     for material in stored:
         for what, fragment in secret_fragments(material).items():
             assert fragment not in dump, f"{what} found in a column"
+
+
+def test_replaced_and_deleted_tokens_leave_the_sqlite_files(tmp_path: Path) -> None:
+    """After a rotation no old-key token is left anywhere in the files (secure delete and a
+    checkpoint), nor is the token of a deleted CSR."""
+    settings = Settings(data_dir=tmp_path / "data")
+    db = Database(settings)
+    try:
+        db.upgrade()
+        box = load_secret_box(settings)
+        with db.session() as session:
+            repo = CSRRepository(session, box)
+            ids = [repo.add(new_csr(f"csr{i}")).id for i in range(20)]
+        with db.engine.connect() as connection:
+            old_tokens = [t for (t,) in connection.execute(select(CSRRow.private_key_enc))]
+        with db.session() as session:
+            CSRRepository(session, box).delete(ids[0])
+        db.checkpoint()
+        assert len(old_tokens) == 20
+        rotate_secrets(db, settings)
+        with db.engine.connect() as connection:
+            new_tokens = [t for (t,) in connection.execute(select(CSRRow.private_key_enc))]
+        assert len(new_tokens) == 19
+        assert set(new_tokens).isdisjoint(old_tokens)
+        images = {p.name: p.read_bytes() for p in settings.data_dir.glob("certdesk.db*")}
+    finally:
+        db.dispose()
+    assert any(new_tokens[0].encode() in image for image in images.values())
+    for token in old_tokens:
+        for name, image in images.items():
+            assert token.encode() not in image, f"an old token is still in {name}"

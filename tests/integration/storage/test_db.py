@@ -32,6 +32,7 @@ def test_sqlite_data_dir_and_file_modes(tmp_path: Path) -> None:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
         wal = settings.data_dir / "certdesk.db-wal"
         assert stat.S_IMODE(wal.stat().st_mode) == 0o600  # SQLite copies the file's mode
     finally:
