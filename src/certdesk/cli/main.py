@@ -11,7 +11,9 @@ from typing import Annotated
 
 import typer
 
+from certdesk.cli import acme as acme_cli
 from certdesk.cli import authenticators as authenticators_cli
+from certdesk.cli import certs as certs_cli
 from certdesk.cli import csr as csr_cli
 from certdesk.cli import secrets as secrets_cli
 from certdesk.cli.common import State
@@ -34,6 +36,8 @@ app = typer.Typer(
 )
 app.add_typer(csr_cli.app, name="csr")
 app.add_typer(authenticators_cli.app, name="authenticator")
+app.add_typer(acme_cli.app, name="acme")
+app.add_typer(certs_cli.app, name="cert")
 app.add_typer(secrets_cli.app, name="secrets")
 
 
