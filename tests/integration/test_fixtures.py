@@ -265,3 +265,15 @@ def test_database_pool_hands_out_each_database_once(postgres_server: PostgresSer
     with postgres_server.connect() as conn:
         existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
     assert not set(names) & existing
+
+
+def test_pebble_follows_a_cname_into_the_delegated_zone(
+    pebble: PebbleServer, bind_server: BindServer, tmp_path: Path
+) -> None:
+    label = f"t{uuid.uuid4().hex[:8]}"
+    domain = f"{label}.other.test"
+    target = f"{label}.delegated.test."
+    bind_server.update(f"_acme-challenge.{domain}.", "CNAME", target)
+    result = _lego(pebble, bind_server, tmp_path, domain, "run")
+    assert target.rstrip(".") in result.stdout + result.stderr  # lego wrote the TXT at the target
+    assert (tmp_path / "lego" / "certificates" / f"{domain}.crt").is_file()
