@@ -6,6 +6,7 @@
 # as root or be able to use sudo. Services the packages would start are held back while
 # installing, because the tests start their own servers on free loopback ports.
 set -euo pipefail
+trap 'echo "install-system-deps: FAILED at line $LINENO (exit $?): $BASH_COMMAND" >&2' ERR
 
 PACKAGES=(
     openssl
