@@ -89,7 +89,7 @@ step ruff-format "$VENV/bin/ruff" format --check .
 step mypy "$VENV/bin/mypy"
 step lint-imports "$VENV/bin/lint-imports"
 step docs docs_check
-step pytest "$VENV/bin/pytest" "$@"
+step pytest "$VENV/bin/pytest" --durations=15 "$@"
 
 echo
 echo "ALL STEPS PASSED in $(elapsed_since "$RUN_START")s"
