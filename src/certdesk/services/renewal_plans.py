@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -38,7 +39,49 @@ REASON_WIDTH = 255
 ERROR_WIDTH = 4000
 
 
-def facts_of(row: CertificateRow, *, deploy_error: str | None = None) -> CertificateFacts:
+class PlanFields(Protocol):
+    """The columns a decision reads: a ``CertificateRow`` or a narrower selected row."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def not_before(self) -> datetime: ...
+    @property
+    def not_after(self) -> datetime: ...
+    @property
+    def renew_days(self) -> int: ...
+    @property
+    def failure_count(self) -> int: ...
+    @property
+    def last_error(self) -> str | None: ...
+    @property
+    def renew_at(self) -> datetime | None: ...
+    @property
+    def ari_window_start(self) -> datetime | None: ...
+    @property
+    def ari_window_end(self) -> datetime | None: ...
+    @property
+    def ari_chosen_at(self) -> datetime | None: ...
+
+
+#: The columns of ``PlanFields``, to select only what a decision needs.
+PLAN_COLUMNS = (
+    CertificateRow.id,
+    CertificateRow.name,
+    CertificateRow.not_before,
+    CertificateRow.not_after,
+    CertificateRow.renew_days,
+    CertificateRow.failure_count,
+    CertificateRow.last_error,
+    CertificateRow.renew_at,
+    CertificateRow.renew_reason,
+    CertificateRow.ari_window_start,
+    CertificateRow.ari_window_end,
+    CertificateRow.ari_chosen_at,
+)
+
+
+def facts_of(row: PlanFields, *, deploy_error: str | None = None) -> CertificateFacts:
     """The policy's view of a certificate row."""
     return CertificateFacts(
         name=row.name,
@@ -51,7 +94,7 @@ def facts_of(row: CertificateRow, *, deploy_error: str | None = None) -> Certifi
     )
 
 
-def window_of(row: CertificateRow) -> ARIWindow | None:
+def window_of(row: PlanFields) -> ARIWindow | None:
     """The ARI window stored in the row, if the CA gave one."""
     if row.ari_window_start is None or row.ari_window_end is None:
         return None
@@ -60,7 +103,7 @@ def window_of(row: CertificateRow) -> ARIWindow | None:
     return ARIWindow(row.ari_window_start, row.ari_window_end)
 
 
-def planned_of(row: CertificateRow) -> PlannedRenewal:
+def planned_of(row: PlanFields) -> PlannedRenewal:
     """What was decided last time, as stored in the row."""
     return PlannedRenewal(
         at=row.renew_at, chosen_in_window=row.ari_chosen_at, window=window_of(row)
@@ -68,7 +111,7 @@ def planned_of(row: CertificateRow) -> PlannedRenewal:
 
 
 def decide_for(
-    row: CertificateRow,
+    row: PlanFields,
     now: datetime,
     policy: RenewalPolicy = DEFAULT_POLICY,
     *,

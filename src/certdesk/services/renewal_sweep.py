@@ -15,11 +15,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, select, update
 
 from certdesk.services.context import AppContext
-from certdesk.services.renewal_plans import REASON_WIDTH, decide_for, store_decision
+from certdesk.services.renewal_plans import PLAN_COLUMNS, REASON_WIDTH, decide_for
 from certdesk.services.renewal_policy import DEFAULT_POLICY, RenewalDecision, RenewalPolicy
 from certdesk.storage.models import CertificateRow, JobRow
 
@@ -35,21 +36,20 @@ class DueCertificate:
     decision: RenewalDecision
 
 
-def _candidates(limit: int, now: datetime) -> Select[CertificateRow]:
+def _candidates(limit: int, now: datetime | None) -> Select[*tuple[Any, ...]]:
+    """Rows never planned (``now`` None) or planned at or before ``now``, oldest plan first.
+    Two plain range conditions rather than one OR, so that each is a search of the index and
+    not a scan of all of it."""
     active_job = exists().where(
         JobRow.certificate_id == CertificateRow.id, JobRow.state.in_(ACTIVE_JOB_STATES)
     )
-    query = (
-        select(CertificateRow)
-        .where(
-            CertificateRow.revoked_at.is_(None),
-            or_(CertificateRow.renew_at.is_(None), CertificateRow.renew_at <= now),
-            ~active_job,
-        )
-        .order_by(CertificateRow.renew_at.asc().nulls_first(), CertificateRow.id)
+    in_range = CertificateRow.renew_at.is_(None) if now is None else CertificateRow.renew_at <= now
+    return (
+        select(*PLAN_COLUMNS)
+        .where(in_range, CertificateRow.revoked_at.is_(None), ~active_job)
+        .order_by(CertificateRow.renew_at, CertificateRow.id)
         .limit(limit)
     )
-    return query
 
 
 def due_certificates(
@@ -67,23 +67,37 @@ def due_certificates(
     due: dict[int, DueCertificate] = {}
     with ctx.db.session() as session:
         while len(due) < limit:
-            # Rows found not due were replanned past ``now`` (and flushed), so they have left
-            # the range; due ones stay in it and are skipped by id.
-            rows = session.scalars(_candidates(limit, now)).all()
-            fresh = [row for row in rows if row.id not in due]
-            if not fresh:
+            # Rows found not due are replanned past ``now``, so they leave the range; due ones
+            # stay in it and are skipped by id.
+            rows = [
+                row
+                for bound in (None, now)
+                for row in session.execute(_candidates(limit, bound))
+                if row.id not in due
+            ]
+            if not rows:
                 break
-            for row in fresh:
+            changes: list[dict[str, object]] = []
+            for row in rows:
                 decision = decide_for(row, now, policy, rng=rng)
+                reason = decision.reason[:REASON_WIDTH]
                 if decision.is_due(now):
-                    # Keep the time it became due (for ordering and the metrics), refresh why.
-                    if row.renew_at is None or row.renew_at > now:
-                        row.renew_at = decision.at
-                    row.renew_reason = decision.reason[:REASON_WIDTH]
-                    row.ari_chosen_at = decision.chosen_in_window
                     if len(due) < limit:
                         due[row.id] = DueCertificate(row.id, row.name, decision)
-                elif store_decision(row, decision):
-                    row.updated_at = now
-            session.flush()
+                    # Keep the time it became due (for ordering and the metrics).
+                    at = decision.at if row.renew_at is None else row.renew_at
+                else:
+                    at = decision.at
+                window = decision.window
+                change = {
+                    "renew_at": at,
+                    "renew_reason": reason,
+                    "ari_chosen_at": decision.chosen_in_window,
+                    "ari_window_start": window.start if window else row.ari_window_start,
+                    "ari_window_end": window.end if window else row.ari_window_end,
+                }
+                if any(getattr(row, key) != value for key, value in change.items()):
+                    changes.append({"id": row.id, **change, "updated_at": now})
+            if changes:
+                session.execute(update(CertificateRow), changes)
     return list(due.values())
