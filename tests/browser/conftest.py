@@ -71,7 +71,11 @@ def api(server: LiveServer) -> Iterator[httpx.Client]:
 
 @pytest.fixture(autouse=True)
 def clean_server(api: httpx.Client) -> None:
-    """Every test starts with no CSRs."""
+    """Every test starts with no certificates and no CSRs."""
+    while certs := api.get("/certificates", params={"limit": 100}).json()["items"]:
+        for cert in certs:
+            response = api.delete(f"/certificates/{cert['id']}", params={"force": "true"})
+            assert response.status_code == 200, response.text
     while items := api.get("/csrs", params={"limit": 100}).json()["items"]:
         for item in items:
             response = api.delete(f"/csrs/{item['id']}", params={"force": "true"})

@@ -92,13 +92,3 @@ def test_delete_dialog_cancel_then_delete(logged_in: Page, api: httpx.Client) ->
     expect(page.get_by_role("row", name=re.compile("doomed"))).to_have_count(0)
     expect(page.get_by_role("row", name=re.compile("survivor"))).to_have_count(1)
     assert api.get(f"/csrs/{csr['id']}").status_code == 404
-
-
-def test_create_acme_certificate_says_not_available_yet(logged_in: Page, api: httpx.Client) -> None:
-    create_csr(api, "for-acme")
-    page = logged_in
-    page.reload()
-    page.get_by_label("Actions for for-acme").click()
-    page.get_by_role("link", name="Create ACME Certificate").click()
-    expect(page.get_by_role("heading", name="Create ACME Certificate")).to_be_visible()
-    expect(page.get_by_text("not available yet")).to_be_visible()

@@ -51,7 +51,9 @@ def summary(page: Page) -> dict[str, str]:
 
 def test_rsa_csr_end_to_end(logged_in: Page, api: httpx.Client) -> None:
     page = logged_in
-    page.get_by_role("link", name="Add").click()
+    page.get_by_role("region", name="Certificate Signing Requests").get_by_role(
+        "link", name="Add"
+    ).click()
     expect(page.get_by_role("heading", name="Add CSR")).to_be_visible()
     first = step(page, "Identifier and Type")
     expect(first).to_be_visible()

@@ -1,7 +1,7 @@
 """The Certificates screen and what its CSR rows lead to: the "Certificate Signing Requests"
 card, CSR and key downloads (the same bytes as the API; key hand-outs are audited by the service),
-the PEM view pages behind the View/Download dialogs, the Delete Certificate dialog's page and
-action, and the Create ACME Certificate entry point."""
+the PEM view pages behind the View/Download dialogs, and the Delete Certificate dialog's page and
+action."""
 
 from __future__ import annotations
 
@@ -156,12 +156,3 @@ async def delete_submit(
         )
     query = urlencode({"notice": "deleted", "name": details.name})
     return RedirectResponse(f"/certificates?{query}", status_code=303)
-
-
-@router.get("/csrs/{csr_id}/acme")
-async def create_acme(
-    csr_id: int, request: Request, ctx: Ctx, principal: PagePrincipal
-) -> Response:
-    """Create ACME Certificate: not available in the web UI yet (the API and CLI come first)."""
-    details = await run_in_threadpool(csrs.get, ctx, csr_id)
-    return render(request, "acme.html", {"csr": details}, principal=principal)

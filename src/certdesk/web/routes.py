@@ -1,5 +1,6 @@
 """The web UI's router, included by ``certdesk.app.create_app``: the pages (login, the
-Certificates screen, the Add CSR wizard, Edit CSR, downloads, delete) and the static assets they
+Certificates screen, the Add CSR wizard, Edit CSR, downloads, delete, Create ACME
+Certificate and job progress) and the static assets they
 use (``/static/…``, served from the package; no build step)."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
-from certdesk.web import authenticators, certificates, edit, login, wizard
+from certdesk.web import acme, authenticators, certificates, edit, login, wizard
 from certdesk.web.templating import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
@@ -16,6 +17,7 @@ for _pages in (
     certificates.router,
     wizard.router,
     edit.router,
+    acme.router,
     authenticators.router,
 ):
     router.include_router(_pages)

@@ -118,3 +118,46 @@ def test_static_files(live_server: LiveServer, path: str, status: int) -> None:
         assert response.headers["x-content-type-options"] == "nosniff"
         expected = "immutable" if "?v=" in path else "no-cache"
         assert expected in response.headers["cache-control"]
+
+
+def test_create_acme_form_reports_every_error_without_echoing_the_eab_key(
+    live_server: LiveServer,
+) -> None:
+    with live_server.client() as api:
+        csr = api.post(
+            "/csrs",
+            json={
+                "name": "acme-form",
+                "create_type": "CERTIFICATE_CREATE_CSR",
+                "key_type": "EC",
+                "common": "acme.example.com",
+                "san": ["DNS:acme.example.com"],
+            },
+        ).json()
+    with web_client(live_server) as client:
+        csrf = log_in(client, live_server)
+        page = client.get(f"/csrs/{csr['id']}/acme")
+        assert page.status_code == 200
+        for label in ("Identifier", "Terms of Service", "Renew Certificate Days",
+                      "Custom ACME Server Directory URI", "ACME Server Directory URI",
+                      "DNS:acme.example.com"):  # fmt: skip
+            assert f">{label}</label>" in page.text
+        response = client.post(
+            f"/csrs/{csr['id']}/acme",
+            data={
+                "csrf_token": csrf,
+                "name": "acme-form",
+                "renew_days": "40",
+                "acme_directory_uri": "https://acme-staging-v02.api.letsencrypt.org/directory",
+                "eab_kid": "kid",
+                "eab_hmac_key": "very-secret-hmac",
+            },
+        )
+        assert response.status_code == 422
+        for field_id in ("f-name-error", "f-tos-error", "f-renew-days-error",
+                         "f-dns-mapping-acme-example-com-error"):  # fmt: skip
+            assert f'id="{field_id}"' in response.text
+        assert "very-secret-hmac" not in response.text
+        assert "type it again" in response.text
+        with live_server.client() as api:
+            assert api.get("/jobs").json()["total"] == 0

@@ -430,9 +430,33 @@ function setUpWizard() {
   if (form.dataset.step && $("[aria-invalid=true]", form)) focusStep();
 }
 
+/* ---- Create ACME Certificate: the custom directory URI replaces the list ------------------ */
+function setUpCustomDirectory() {
+  const box = $("[data-custom-directory]");
+  if (!box) return;
+  const preset = $("[data-directory-preset]");
+  const custom = $("[data-directory-custom]");
+  const select = $("select", preset);
+  const input = $("input", custom);
+  const sync = () => {
+    preset.hidden = box.checked;
+    custom.hidden = !box.checked;
+    for (const label of [$("label", preset), $("label", custom)]) {
+      label.textContent = box.checked ? label.dataset.labelOn : label.dataset.labelOff;
+    }
+  };
+  box.addEventListener("change", () => {
+    if (box.checked && !input.value) input.value = select.value;
+    sync();
+    (box.checked ? input : select).focus();
+  });
+  sync();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpMenus();
   setUpDialogs();
   setUpCopy();
   setUpWizard();
+  setUpCustomDirectory();
 });
