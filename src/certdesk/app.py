@@ -16,14 +16,12 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from certdesk import __version__
+from certdesk.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from certdesk.api.problems import install_problem_handlers
 from certdesk.api.router import API_PREFIX, api_router
 from certdesk.services.context import AppContext
 from certdesk.services.jobs import running_jobs
 from certdesk.settings import Settings
-
-#: Request bodies larger than this are refused with 413 before any handler runs.
-MAX_BODY_BYTES = 1024 * 1024
 
 
 def _web_router() -> APIRouter | None:
@@ -63,12 +61,12 @@ def create_app(settings: Settings, *, ctx: AppContext | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         lifespan=lifespan,
-        max_body_size=MAX_BODY_BYTES,
     )
     app.state.settings = settings
     if ctx is not None:
         app.state.ctx = ctx
     install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.include_router(api_router())
     web = _web_router()
     if web is not None:
