@@ -95,12 +95,13 @@ def facts_of(row: PlanFields, *, deploy_error: str | None = None) -> Certificate
 
 
 def window_of(row: PlanFields) -> ARIWindow | None:
-    """The ARI window stored in the row, if the CA gave one."""
-    if row.ari_window_start is None or row.ari_window_end is None:
+    """The ARI window stored in the row, if the CA gave one for this certificate. A window that
+    starts before the certificate was issued belongs to the one it replaced (a renewal that did
+    not clear it): no CA suggests renewing a certificate before it exists, so it is ignored."""
+    start, end = row.ari_window_start, row.ari_window_end
+    if start is None or end is None or end < start or start < row.not_before:
         return None
-    if row.ari_window_end < row.ari_window_start:
-        return None
-    return ARIWindow(row.ari_window_start, row.ari_window_end)
+    return ARIWindow(start, end)
 
 
 def planned_of(row: PlanFields) -> PlannedRenewal:

@@ -17,11 +17,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, select, update
+from sqlalchemy import Select, exists, or_, select, update
 
 from certdesk.services.context import AppContext
-from certdesk.services.renewal_plans import PLAN_COLUMNS, REASON_WIDTH, decide_for
-from certdesk.services.renewal_policy import DEFAULT_POLICY, RenewalDecision, RenewalPolicy
+from certdesk.services.renewal_plans import (
+    PLAN_COLUMNS,
+    REASON_WIDTH,
+    decide_for,
+    facts_of,
+    window_of,
+)
+from certdesk.services.renewal_policy import (
+    DEFAULT_POLICY,
+    PlannedRenewal,
+    RenewalDecision,
+    RenewalPolicy,
+    decide_renewal,
+    emergency_point,
+    next_retry,
+)
 from certdesk.storage.models import CertificateRow, JobRow
 
 ACTIVE_JOB_STATES = ("WAITING", "RUNNING")
@@ -101,3 +115,54 @@ def due_certificates(
             if changes:
                 session.execute(update(CertificateRow), changes)
     return list(due.values())
+
+
+def plan_retries(
+    ctx: AppContext, now: datetime, policy: RenewalPolicy = DEFAULT_POLICY
+) -> list[int]:
+    """Give every certificate whose last renewal failed after its plan was made (a failure
+    recorded without a retry time: ``renew_at`` not later than ``updated_at``) its retry time
+    from the capped backoff, counted from that failure; returns their ids. A failure recorded
+    through ``renewal_plans.record_failure`` already has one and is left alone."""
+    active_job = exists().where(
+        JobRow.certificate_id == CertificateRow.id, JobRow.state.in_(ACTIVE_JOB_STATES)
+    )
+    planned: list[int] = []
+    with ctx.db.session() as session:
+        rows = session.execute(
+            select(*PLAN_COLUMNS, CertificateRow.updated_at).where(
+                CertificateRow.failure_count > 0,
+                CertificateRow.revoked_at.is_(None),
+                or_(
+                    CertificateRow.renew_at.is_(None),
+                    CertificateRow.renew_at <= CertificateRow.updated_at,
+                ),
+                ~active_job,
+            )
+        ).all()
+        changes: list[dict[str, object]] = []
+        for row in rows:
+            facts = facts_of(row)
+            failed_at = min(row.updated_at, now)
+            retry = next_retry(
+                row.failure_count, failed_at, policy, emergency_at=emergency_point(facts, policy)
+            )
+            decision = decide_renewal(
+                facts,
+                window_of(row),
+                policy,
+                now,
+                previous=PlannedRenewal(retry, row.ari_chosen_at, window_of(row)),
+            )
+            changes.append(
+                {
+                    "id": row.id,
+                    "renew_at": decision.at,
+                    "renew_reason": decision.reason[:REASON_WIDTH],
+                    # updated_at is left alone: it is when the failure happened.
+                }
+            )
+            planned.append(row.id)
+        if changes:
+            session.execute(update(CertificateRow), changes)
+    return planned

@@ -6,9 +6,7 @@ keeps its chosen time, and a restart loses no planned renewal."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
@@ -25,78 +23,12 @@ from certdesk.services.renewal_plans import (
 from certdesk.services.renewal_policy import RenewalRule
 from certdesk.services.renewal_sweep import due_certificates
 from certdesk.settings import Settings
-from certdesk.storage.models import CertificateRow, JobRow
+from certdesk.storage.models import CertificateRow
+from tests.integration.renewal.conftest import NOW
+from tests.integration.renewal.helpers import add, add_job, row
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture
-def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=db_url)
-
-
-@pytest.fixture
-def ctx(settings: Settings) -> Iterator[AppContext]:
-    context = AppContext.open(settings, clock=FrozenClock(NOW))
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-def add(
-    ctx: AppContext,
-    name: str,
-    *,
-    expires_in: timedelta,
-    lifetime: timedelta = 90 * DAY,
-    renew_days: int = 10,
-    renew_at: datetime | None = None,
-    revoked: bool = False,
-) -> int:
-    with ctx.db.session() as session:
-        row = CertificateRow(
-            name=name,
-            chain_pem="-",
-            private_key_enc=ctx.box.encrypt(b"-"),
-            csr_pem="-",
-            acme_directory="https://acme.test/dir",
-            domains_authenticators={},
-            not_before=NOW + expires_in - lifetime,
-            not_after=NOW + expires_in,
-            serial="01",
-            issuer="CN=Test",
-            renew_days=renew_days,
-            renew_at=renew_at,
-            revoked_at=NOW if revoked else None,
-            created_at=NOW,
-            updated_at=NOW,
-        )
-        session.add(row)
-        session.flush()
-        return row.id
-
-
-def row(ctx: AppContext, certificate_id: int) -> CertificateRow:
-    with ctx.db.session() as session:
-        found = session.get(CertificateRow, certificate_id)
-        assert found is not None
-        return found
-
-
-def add_job(ctx: AppContext, certificate_id: int, state: str) -> None:
-    with ctx.db.session() as session:
-        session.add(
-            JobRow(
-                kind="acme_renew",
-                state=state,
-                arguments={},
-                created_at=NOW,
-                certificate_id=certificate_id,
-            )
-        )
 
 
 def names(due: list) -> list[str]:  # type: ignore[type-arg]

@@ -1,0 +1,133 @@
+"""The alerts of the moment, read from the tables: what the UI banner shows and what the
+scheduler notifies about.
+
+Only rows that can raise an alert are read — expiring within the widest Renew Certificate Days
+(through the ``not_after`` index), or with failed renewals — and revoked certificates never
+alert. A failed deploy is taken from the latest finished issue or renewal job of the certificate
+when its result carries a ``deploy`` outcome (``DeployResult.as_dict()``).
+``AlertMemory`` keeps notifications from repeating on every sweep: an alert is sent when it
+appears and again after ``repeat_after`` while it lasts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from certdesk.services.context import AppContext
+from certdesk.services.notify import Alert, AlertKind, current_alerts
+from certdesk.services.renewal_policy import CertificateFacts
+from certdesk.storage.models import CertificateRow, JobRow
+
+#: The widest Renew Certificate Days the API accepts: no certificate expiring later can alert.
+MAX_RENEW_DAYS = 30
+CERTIFICATE_JOB_KINDS = ("acme.issue", "acme.renew")
+_FACT_COLUMNS = (
+    CertificateRow.id,
+    CertificateRow.name,
+    CertificateRow.not_before,
+    CertificateRow.not_after,
+    CertificateRow.renew_days,
+    CertificateRow.failure_count,
+    CertificateRow.last_error,
+)
+
+
+def _deploy_error(result: dict[str, Any] | None) -> str | None:
+    deploy = (result or {}).get("deploy")
+    if not isinstance(deploy, dict) or deploy.get("ok", True):
+        return None
+    for step in deploy.get("steps") or []:
+        if isinstance(step, dict) and not step.get("ok", True):
+            return f"{step.get('name', 'deploy')}: {step.get('error') or 'failed'}"
+    return "the deploy failed"
+
+
+def alert_facts(ctx: AppContext, now: datetime) -> list[CertificateFacts]:
+    """The facts of every certificate that may need attention at ``now``."""
+    horizon = now + timedelta(days=MAX_RENEW_DAYS)
+    with ctx.db.session() as session:
+        rows = list(
+            session.execute(
+                select(*_FACT_COLUMNS).where(
+                    CertificateRow.revoked_at.is_(None),
+                    or_(CertificateRow.not_after <= horizon, CertificateRow.failure_count > 0),
+                )
+            )
+        )
+        latest = (
+            select(JobRow.certificate_id, func.max(JobRow.id).label("job_id"))
+            .where(
+                JobRow.kind.in_(CERTIFICATE_JOB_KINDS),
+                JobRow.state.in_(("SUCCESS", "FAILED")),
+                JobRow.certificate_id.is_not(None),
+            )
+            .group_by(JobRow.certificate_id)
+            .subquery()
+        )
+        deploy_errors = {
+            certificate_id: error
+            for certificate_id, result in session.execute(
+                select(JobRow.certificate_id, JobRow.result).join(
+                    latest, JobRow.id == latest.c.job_id
+                )
+            )
+            if (error := _deploy_error(result)) is not None
+        }
+        # A failed deploy alerts whatever the expiry, so those rows are read too.
+        missing = set(deploy_errors) - {row.id for row in rows}
+        if missing:
+            rows += list(
+                session.execute(
+                    select(*_FACT_COLUMNS).where(
+                        CertificateRow.id.in_(missing), CertificateRow.revoked_at.is_(None)
+                    )
+                )
+            )
+    return [
+        CertificateFacts(
+            name=row.name,
+            not_before=row.not_before,
+            not_after=row.not_after,
+            renew_days=row.renew_days,
+            failure_count=row.failure_count,
+            last_error=row.last_error,
+            deploy_error=deploy_errors.get(row.id),
+        )
+        for row in sorted(rows, key=lambda r: r.name)
+    ]
+
+
+def active_alerts(ctx: AppContext, now: datetime | None = None) -> list[Alert]:
+    """What needs attention now (the UI banner), most severe first."""
+    moment = now or ctx.clock.now()
+    return current_alerts(alert_facts(ctx, moment), moment)
+
+
+class AlertMemory:
+    """Which alerts were notified when, so that each is sent once per ``repeat_after``."""
+
+    def __init__(self, repeat_after: timedelta = timedelta(hours=24)) -> None:
+        self.repeat_after = repeat_after
+        self._sent: dict[tuple[AlertKind, str], datetime] = {}
+
+    def to_send(self, alerts: Iterable[Alert], now: datetime) -> list[Alert]:
+        """The alerts that are new or due for a reminder; alerts that ended are forgotten, so
+        that they are sent again if they come back."""
+        alerts = list(alerts)
+        current = {(a.kind, a.certificate) for a in alerts}
+        for key in set(self._sent) - current:
+            del self._sent[key]
+        return [
+            a
+            for a in alerts
+            if (sent := self._sent.get((a.kind, a.certificate))) is None
+            or now - sent >= self.repeat_after
+        ]
+
+    def mark_sent(self, alerts: Iterable[Alert], now: datetime) -> None:
+        for alert in alerts:
+            self._sent[(alert.kind, alert.certificate)] = now

@@ -1,0 +1,207 @@
+"""The renewal scheduler inside ``certdesk serve``: wakes every ``interval`` seconds (a minute by
+default, often enough for six-day certificates), and on each sweep
+
+1. gives certificates whose last renewal failed their retry time (capped backoff),
+2. enqueues one ``acme.renew`` job per due certificate (the job runner's workers, polling the
+   job table, pick it up) — never a second one while one waits or
+   runs, also across instances sharing a PostgreSQL database (the certificate row is locked with
+   ``FOR UPDATE SKIP LOCKED`` while the job is added) — so one failure never blocks the others,
+3. notifies new alerts (expiring, expired, renewal failed, deploy failed) through the
+   ``Notifier``, each again after a day while it lasts.
+
+``sweep`` is one pass at ``ctx.clock.now()``, callable on its own (tests, the CLI); ``start`` and
+``stop`` run it in a thread, and ``running_scheduler`` wraps that for the app's lifespan. A sweep
+that fails is logged and the next one runs as planned.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import exists, select
+
+from certdesk.errors import CertdeskError
+from certdesk.services.alerts import AlertMemory, active_alerts
+from certdesk.services.context import AppContext
+from certdesk.services.notify import Alert, Notifier, NotifyResult
+from certdesk.services.renewal_policy import DEFAULT_POLICY, RenewalPolicy
+from certdesk.services.renewal_sweep import (
+    ACTIVE_JOB_STATES,
+    DueCertificate,
+    due_certificates,
+    plan_retries,
+)
+from certdesk.storage.jobs import JobRepository
+from certdesk.storage.models import CertificateRow, JobRow
+
+log = logging.getLogger(__name__)
+
+RENEW_JOB_KIND = "acme.renew"
+#: Seconds between two sweeps.
+DEFAULT_INTERVAL = 60.0
+#: Renewals enqueued per sweep at most; the rest follow in the next sweeps.
+DEFAULT_BATCH = 100
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What one sweep did."""
+
+    #: (certificate id, job id) of each renewal enqueued.
+    enqueued: tuple[tuple[int, int], ...] = ()
+    #: Certificates given a retry time after a failure.
+    retries_planned: tuple[int, ...] = ()
+    #: Alerts sent in this sweep (new or reminders).
+    notified: tuple[Alert, ...] = ()
+    notify_result: NotifyResult | None = None
+    errors: tuple[str, ...] = field(default_factory=tuple)
+
+
+def enqueue_renewal(ctx: AppContext, due: DueCertificate) -> int | None:
+    """Add the renewal job of ``due`` unless one is waiting or running already; the job id, or
+    None when another sweep (here or in another instance) got there first."""
+    now = ctx.clock.now()
+    active = exists().where(
+        JobRow.certificate_id == CertificateRow.id, JobRow.state.in_(ACTIVE_JOB_STATES)
+    )
+    with ctx.db.session() as session:
+        locked = session.scalar(
+            select(CertificateRow.name)
+            .where(CertificateRow.id == due.id, CertificateRow.revoked_at.is_(None), ~active)
+            .with_for_update(skip_locked=True)
+        )
+        if locked is None:
+            return None
+        record = JobRepository(session, ctx.box).add(
+            RENEW_JOB_KIND,
+            {
+                "certificate_id": due.id,
+                "name": locked,
+                "requested_by": "scheduler",
+                "reason": due.decision.reason,
+            },
+            now,
+            certificate_id=due.id,
+        )
+    return record.id
+
+
+class RenewalScheduler:
+    """Sweeps for due renewals and new alerts, in a thread or one call at a time."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        notifier: Notifier | None = None,
+        policy: RenewalPolicy = DEFAULT_POLICY,
+        interval: float = DEFAULT_INTERVAL,
+        batch: int = DEFAULT_BATCH,
+        repeat_alerts_after: timedelta = timedelta(hours=24),
+    ) -> None:
+        self.ctx = ctx
+        self.notifier = notifier
+        self.policy = policy
+        self.interval = interval
+        self.batch = batch
+        self.memory = AlertMemory(repeat_alerts_after)
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_report: SweepReport | None = None
+
+    def sweep(self) -> SweepReport:
+        """One pass at the context clock's ``now``; errors are reported, never raised."""
+        now = self.ctx.clock.now()
+        errors: list[str] = []
+        retries: list[int] = []
+        enqueued: list[tuple[int, int]] = []
+        try:
+            retries = plan_retries(self.ctx, now, self.policy)
+            due = due_certificates(self.ctx, now, self.batch, self.policy)
+        except CertdeskError as exc:
+            errors.append(f"finding due renewals failed: {exc.message}")
+            due = []
+        for item in due:
+            try:
+                job_id = enqueue_renewal(self.ctx, item)
+            except CertdeskError as exc:
+                errors.append(f"enqueuing the renewal of {item.name} failed: {exc.message}")
+                continue
+            if job_id is not None:
+                log.info(
+                    "renewal of %s enqueued as job %s: %s", item.name, job_id, item.decision.reason
+                )
+                enqueued.append((item.id, job_id))
+        notified: list[Alert] = []
+        result = None
+        try:
+            alerts = active_alerts(self.ctx, now)
+        except CertdeskError as exc:
+            errors.append(f"reading the alerts failed: {exc.message}")
+            alerts = []
+        if self.notifier is not None:
+            notified = self.memory.to_send(alerts, now)
+            if notified:
+                result = self.notifier.send(notified)
+                self.memory.mark_sent(notified, now)
+        for error in errors:
+            log.warning("renewal sweep: %s", error)
+        report = SweepReport(
+            enqueued=tuple(enqueued),
+            retries_planned=tuple(retries),
+            notified=tuple(notified),
+            notify_result=result,
+            errors=tuple(errors),
+        )
+        self.last_report = report
+        return report
+
+    # -- the thread ----------------------------------------------------------------------------
+
+    def start(self) -> RenewalScheduler:
+        if self._thread is not None:
+            raise RuntimeError("the scheduler is running already")
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._loop, daemon=True, name="certdesk-renewal-scheduler"
+        )
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        """Sweep now rather than at the next interval."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sweep()
+            except Exception:  # the scheduler's boundary: log, and sweep again next time
+                log.exception("renewal sweep failed unexpectedly")
+            self._wake.wait(self.interval)
+            self._wake.clear()
+
+
+@contextmanager
+def running_scheduler(
+    ctx: AppContext, *, notifier: Notifier | None = None, interval: float = DEFAULT_INTERVAL
+) -> Iterator[RenewalScheduler]:
+    """A started scheduler for the duration of the block (for the app's lifespan)."""
+    scheduler = RenewalScheduler(ctx, notifier=notifier, interval=interval).start()
+    try:
+        yield scheduler
+    finally:
+        scheduler.stop()
