@@ -16,6 +16,8 @@ from certdesk.cli import authenticators as authenticators_cli
 from certdesk.cli import certs as certs_cli
 from certdesk.cli import csr as csr_cli
 from certdesk.cli import secrets as secrets_cli
+from certdesk.cli import serve as serve_cli
+from certdesk.cli import users as users_cli
 from certdesk.cli.common import State
 from certdesk.errors import (
     ACMEError,
@@ -39,6 +41,9 @@ app.add_typer(authenticators_cli.app, name="authenticator")
 app.add_typer(acme_cli.app, name="acme")
 app.add_typer(certs_cli.app, name="cert")
 app.add_typer(secrets_cli.app, name="secrets")
+app.add_typer(serve_cli.app, name="serve")
+app.add_typer(users_cli.user_app, name="user")
+app.add_typer(users_cli.token_app, name="token")
 
 
 @app.callback()
