@@ -5,8 +5,9 @@ Attributes are validated by the type's own model (``certdesk.dns``) and stored e
 JSON document. Secrets never leave: outputs list which secrets are set. An update merges the
 given attributes into the stored ones (left out: kept, ``null``: cleared), so a form that leaves
 a secret empty keeps it; the type cannot change. Deleting an authenticator that a certificate
-uses is refused unless forced, naming the certificates. Create, update, delete and test are in
-the audit log, with attribute names but never their values.
+uses is refused unless forced, naming the certificates; a forced delete takes it out of their
+domain maps. Create, update, delete and test are in the audit log, with attribute names but
+never their values.
 """
 
 from __future__ import annotations
@@ -182,8 +183,9 @@ def update(
 
 
 def delete(ctx: AppContext, authenticator_id: int, force: bool, actor: Actor) -> None:
-    """Delete an authenticator. While certificates use it, that is refused unless ``force``:
-    their renewals then fail until each gets another authenticator."""
+    """Delete an authenticator. While certificates use it, that is refused unless ``force``;
+    then it is taken out of their domain maps (as TrueNAS does), so their renewals ask for
+    another authenticator rather than ever using a later one that gets the same id."""
     with ctx.db.session() as session:
         repo = AuthenticatorRepository(session, ctx.box, ctx.clock)
         record = repo.get(authenticator_id)
@@ -194,6 +196,7 @@ def delete(ctx: AppContext, authenticator_id: int, force: bool, actor: Actor) ->
                 f"{', '.join(users)}. Give them another authenticator first, or use Force to "
                 "delete it anyway (their renewals will fail until they get one)."
             )
+        repo.forget_in_certificates(authenticator_id)
         repo.delete(authenticator_id)
         audit.record(
             ctx,

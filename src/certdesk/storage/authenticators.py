@@ -6,7 +6,8 @@ Names are unique; a taken name raises ``Conflict`` (checked first, and the datab
 constraint catches the race between two writers). Unknown ids and names raise ``NotFound``. The
 attributes — secrets included, in clear once decrypted — are only ever returned by
 ``attributes``; the service decides what of them may leave. ``certificates_using`` names the
-certificates whose domain → authenticator map points at an authenticator.
+certificates whose domain → authenticator map points at an authenticator, and
+``forget_in_certificates`` takes it out of those maps.
 """
 
 from __future__ import annotations
@@ -113,12 +114,29 @@ class AuthenticatorRepository:
         return _record(row)
 
     def delete(self, authenticator_id: int) -> None:
-        """Remove the authenticator (certificates' maps are left as they are)."""
+        """Remove the authenticator (see ``forget_in_certificates`` for the maps that use it)."""
         result = self.session.execute(
             delete(DNSAuthenticatorRow).where(DNSAuthenticatorRow.id == authenticator_id)
         )
         if getattr(result, "rowcount", 1) == 0:
             raise NotFound(KIND, authenticator_id)
+
+    def forget_in_certificates(self, authenticator_id: int) -> builtins.list[str]:
+        """Remove this authenticator from every certificate's domain map (before deleting it, so
+        that a later authenticator given the same id is never used for those domains); returns
+        the names of the certificates changed."""
+        changed = []
+        rows = self.session.scalars(select(CertificateRow).order_by(CertificateRow.name))
+        for row in rows:
+            mapping = row.domains_authenticators
+            if isinstance(mapping, dict) and _maps_to(mapping, authenticator_id):
+                row.domains_authenticators = {
+                    domain: value
+                    for domain, value in mapping.items()
+                    if str(value) != str(authenticator_id)
+                }
+                changed.append(row.name)
+        return changed
 
     def certificates_using(self, authenticator_id: int) -> builtins.list[str]:
         """Names of the certificates that map a domain to this authenticator, ordered by name."""

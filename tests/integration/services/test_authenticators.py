@@ -229,6 +229,15 @@ def test_delete_is_refused_while_a_certificate_uses_it(ctx: AppContext, actor: A
     svc.delete(ctx, used.id, True, actor)
     with pytest.raises(NotFound):
         svc.get(ctx, used.id)
+    with ctx.db.session() as session:
+        maps = dict(
+            session.execute(
+                select(CertificateRow.name, CertificateRow.domains_authenticators)
+            ).all()
+        )
+    # A later authenticator that gets the same id must never be used for these domains.
+    assert maps == {"web": {"www.example.com": free.id}, "api": {}}
+    assert svc.certificates_using(ctx, free.id) == ["web"]
     with pytest.raises(NotFound):
         svc.load_authenticator(ctx, used.id)
     with pytest.raises(NotFound):
