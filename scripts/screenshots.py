@@ -21,6 +21,10 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE  # noqa: E402
 from tests.fixtures.live_server import LiveServer, live_settings, run_live_server  # noqa: E402
 
+from certdesk.services import authenticators  # noqa: E402
+from certdesk.services.authenticator_schemas import AuthenticatorCreate  # noqa: E402
+from certdesk.services.context import Actor  # noqa: E402
+
 
 def add_examples(server: LiveServer) -> int:
     """Three CSRs to show in the card; returns the id of the first."""
@@ -53,6 +57,23 @@ def add_examples(server: LiveServer) -> int:
             response.raise_for_status()
             ids.append(int(response.json()["id"]))
     return ids[0]
+
+
+def add_authenticator(server: LiveServer) -> None:
+    """An RFC 2136 authenticator (never used here) so the DNS selects have a choice."""
+    authenticators.create(
+        server.ctx,
+        AuthenticatorCreate(
+            name="office-bind",
+            type="rfc2136",
+            attributes={
+                "server": "192.0.2.53",
+                "key_name": "certdesk",
+                "key_secret": "c2VjcmV0LXNlY3JldC1zZWNyZXQ=",
+            },
+        ),
+        Actor("screenshots"),
+    )
 
 
 def log_in(page: Page, server: LiveServer) -> None:
@@ -129,6 +150,21 @@ def desktop(browser: Browser, server: LiveServer, out: Path, scheme: str) -> Non
         page.get_by_label("Name", exact=True).fill("imported-elsewhere")
         next_step(page, "Import Certificate")
         shoot(page, out, "wizard-import-certificate")
+        page.goto("/csrs/new")
+        page.get_by_label("Name", exact=True).fill("www-example")
+        next_step(page, "Certificate Options")
+        next_step(page, "Certificate Subject")
+        page.get_by_label("Subject Alternate Names", exact=True).fill("bad!name.example.com")
+        next_step(page, "Extra Constraints")
+        next_step(page, "Confirm Options")
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator("#f-san-error")).to_be_visible()
+        shoot(page, out, "wizard-error-on-its-step")
+        add_authenticator(server)
+        page.goto(f"/csrs/{first}/acme")
+        page.get_by_label("Identifier").fill("www-example-le")
+        page.get_by_label("Terms of Service").check()
+        shoot(page, out, "create-acme-certificate")
         page.goto(f"/csrs/{first}")
         shoot(page, out, "edit-csr")
         page.get_by_role("link", name="View/Download Key").click()

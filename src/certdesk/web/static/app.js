@@ -219,7 +219,7 @@ function setUpSanChips(form) {
     const text = (event.clipboardData || window.clipboardData).getData("text");
     if (/[\s,]/.test(text.trim())) { event.preventDefault(); add(text); }
   });
-  input.addEventListener("blur", flush);
+  // Not on blur: adding a chip moves the buttons below, and the click that blurred would miss.
   sync();
   return { flush, values: () => values.slice() };
 }
@@ -336,8 +336,8 @@ function setUpWizard() {
 
   const focusStep = () => {
     const step = stepEl(current);
-    const invalid = $("[aria-invalid=true]", step);
-    const target = invalid && !invalid.closest("[hidden]") ? invalid : visibleControls(step)[0];
+    const invalid = $all("[aria-invalid=true]", step).find((el) => !el.closest("[hidden]"));
+    const target = invalid || visibleControls(step)[0];
     if (target) target.focus();
   };
 
