@@ -1,7 +1,9 @@
 """The renewal scheduler inside ``certdesk serve``: wakes every ``interval`` seconds (a minute by
 default, often enough for six-day certificates), and on each sweep
 
-1. gives certificates whose last renewal failed their retry time (capped backoff),
+1. asks the CAs that offer ARI for the windows of the certificates whose turn it is
+   (``ARIPoller``) and plans from them, and gives certificates whose last renewal failed their
+   retry time (capped backoff),
 2. enqueues one ``acme.renew`` job per due certificate (the job runner's workers, polling the
    job table, pick it up) — never a second one while one waits or
    runs, also across instances sharing a PostgreSQL database (the certificate row is locked with
@@ -27,6 +29,7 @@ from sqlalchemy import exists, select
 
 from certdesk.errors import CertdeskError
 from certdesk.services.alerts import AlertMemory, active_alerts
+from certdesk.services.ari import ARIOutcome, ARIPoller
 from certdesk.services.context import AppContext
 from certdesk.services.notify import Alert, Notifier, NotifyResult
 from certdesk.services.renewal_policy import DEFAULT_POLICY, RenewalPolicy
@@ -59,6 +62,8 @@ class SweepReport:
     #: Alerts sent in this sweep (new or reminders).
     notified: tuple[Alert, ...] = ()
     notify_result: NotifyResult | None = None
+    #: What asking the CAs for renewal information gave (empty without an ``ARIPoller``).
+    ari: tuple[ARIOutcome, ...] = ()
     errors: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -99,6 +104,7 @@ class RenewalScheduler:
         ctx: AppContext,
         *,
         notifier: Notifier | None = None,
+        ari: ARIPoller | None = None,
         policy: RenewalPolicy = DEFAULT_POLICY,
         interval: float = DEFAULT_INTERVAL,
         batch: int = DEFAULT_BATCH,
@@ -106,6 +112,7 @@ class RenewalScheduler:
     ) -> None:
         self.ctx = ctx
         self.notifier = notifier
+        self.ari = ari
         self.policy = policy
         self.interval = interval
         self.batch = batch
@@ -121,6 +128,12 @@ class RenewalScheduler:
         errors: list[str] = []
         retries: list[int] = []
         enqueued: list[tuple[int, int]] = []
+        ari: list[ARIOutcome] = []
+        if self.ari is not None:
+            try:
+                ari = self.ari.poll(now)
+            except CertdeskError as exc:
+                errors.append(f"asking for renewal information failed: {exc.message}")
         try:
             retries = plan_retries(self.ctx, now, self.policy)
             due = due_certificates(self.ctx, now, self.batch, self.policy)
@@ -157,6 +170,7 @@ class RenewalScheduler:
             retries_planned=tuple(retries),
             notified=tuple(notified),
             notify_result=result,
+            ari=tuple(ari),
             errors=tuple(errors),
         )
         self.last_report = report
@@ -197,10 +211,16 @@ class RenewalScheduler:
 
 @contextmanager
 def running_scheduler(
-    ctx: AppContext, *, notifier: Notifier | None = None, interval: float = DEFAULT_INTERVAL
+    ctx: AppContext,
+    *,
+    notifier: Notifier | None = None,
+    interval: float = DEFAULT_INTERVAL,
+    ari: bool = True,
 ) -> Iterator[RenewalScheduler]:
-    """A started scheduler for the duration of the block (for the app's lifespan)."""
-    scheduler = RenewalScheduler(ctx, notifier=notifier, interval=interval).start()
+    """A started scheduler (asking for ARI unless ``ari`` is false) for the duration of the
+    block (for the app's lifespan)."""
+    poller = ARIPoller(ctx) if ari else None
+    scheduler = RenewalScheduler(ctx, notifier=notifier, ari=poller, interval=interval).start()
     try:
         yield scheduler
     finally:

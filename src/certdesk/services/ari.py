@@ -1,0 +1,155 @@
+"""Asking the CAs for ACME Renewal Information (RFC 9773) and planning renewals from it.
+
+``ARIPoller.poll`` runs inside each scheduler sweep: it picks up to ``batch`` live certificates
+whose next question is due, connects once per directory (with the CA bundle stored with the
+directory's account), asks for each certificate's suggested window and stores it with the
+renewal decision it leads to (``renewal_plans.record_renewal_info``: an unchanged window keeps
+its chosen time). The next question for a certificate is asked after the CA's ``Retry-After``
+(between ``min_wait`` and ``max_wait``); a CA without ARI is asked again after a day, and a CA
+that fails after ``error_wait`` — the renewal then follows Renew Certificate Days as before. The
+times are kept in memory: after a restart every certificate is asked once more, ``batch`` per
+sweep, which is what RFC 9773 allows.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from certdesk.acme import ACMEClient
+from certdesk.errors import CertdeskError
+from certdesk.services.context import AppContext
+from certdesk.services.renewal_plans import record_renewal_info
+from certdesk.services.renewal_policy import DEFAULT_POLICY, RenewalDecision, RenewalPolicy
+from certdesk.storage.accounts import AccountRepository
+from certdesk.storage.models import CertificateRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ARIOutcome:
+    """What asking about one certificate gave: a new decision (None when the CA has no ARI or
+    failed), when to ask again, and the error if it failed."""
+
+    certificate_id: int
+    decision: RenewalDecision | None
+    next_poll: datetime
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Target:
+    id: int
+    directory: str
+    account_id: int | None
+
+
+class ARIPoller:
+    """Keeps asking each CA about its certificates, each when its time has come."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        policy: RenewalPolicy = DEFAULT_POLICY,
+        *,
+        batch: int = 50,
+        min_wait: timedelta = timedelta(minutes=1),
+        max_wait: timedelta = timedelta(hours=24),
+        error_wait: timedelta = timedelta(hours=1),
+        no_ari_wait: timedelta = timedelta(hours=24),
+        rng: random.Random | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.policy = policy
+        self.batch = batch
+        self.min_wait, self.max_wait = min_wait, max_wait
+        self.error_wait, self.no_ari_wait = error_wait, no_ari_wait
+        self.rng = rng
+        self.next_poll: dict[int, datetime] = {}
+
+    def _due(self, now: datetime) -> list[_Target]:
+        with self.ctx.db.session() as session:
+            rows = session.execute(
+                select(
+                    CertificateRow.id, CertificateRow.acme_directory, CertificateRow.acme_account_id
+                )
+                .where(CertificateRow.revoked_at.is_(None), CertificateRow.not_after > now)
+                .order_by(CertificateRow.id)
+            ).all()
+        live = {row.id for row in rows}
+        for gone in set(self.next_poll) - live:
+            del self.next_poll[gone]
+        due = [
+            _Target(row.id, row.acme_directory, row.acme_account_id)
+            for row in rows
+            if self.next_poll.get(row.id, now) <= now
+        ]
+        due.sort(key=lambda t: self.next_poll.get(t.id, now))
+        return due[: self.batch]
+
+    def _connect(self, directory: str, account_id: int | None) -> ACMEClient:
+        ca_bundle = None
+        with self.ctx.db.session() as session:
+            repo = AccountRepository(session, self.ctx.box, self.ctx.clock)
+            account = repo.get(account_id) if account_id is not None else repo.find(directory)
+            if account is not None:
+                ca_bundle = account.ca_bundle
+        return ACMEClient.connect(directory, ca_bundle=ca_bundle, clock=self.ctx.clock)
+
+    def poll(self, now: datetime | None = None) -> list[ARIOutcome]:
+        """Ask about the certificates whose turn it is; never raises for a CA's failure."""
+        now = now or self.ctx.clock.now()
+        by_directory: dict[str, list[_Target]] = defaultdict(list)
+        for target in self._due(now):
+            by_directory[target.directory].append(target)
+        outcomes: list[ARIOutcome] = []
+        for directory, targets in by_directory.items():
+            try:
+                client = self._connect(directory, targets[0].account_id)
+            except CertdeskError as exc:
+                error = f"cannot reach {directory} for renewal information: {exc.message}"
+                log.warning("%s", error)
+                outcomes += [self._after(t.id, now + self.error_wait, None, error) for t in targets]
+                continue
+            if not client.has_renewal_info:
+                outcomes += [self._after(t.id, now + self.no_ari_wait) for t in targets]
+                continue
+            for target in targets:
+                outcomes.append(self._ask(client, target, now))
+        return outcomes
+
+    def _ask(self, client: ACMEClient, target: _Target, now: datetime) -> ARIOutcome:
+        try:
+            with self.ctx.db.session() as session:
+                row = session.get(CertificateRow, target.id)
+                chain = row.chain_pem.encode("ascii") if row is not None else None
+            if chain is None:
+                return self._after(target.id, now + self.no_ari_wait)
+            info = client.renewal_info(chain)
+            if info is None:
+                return self._after(target.id, now + self.no_ari_wait)
+            decision = record_renewal_info(
+                self.ctx, target.id, info, now, self.policy, rng=self.rng
+            )
+        except CertdeskError as exc:
+            error = f"renewal information for certificate {target.id}: {exc.message}"
+            log.warning("%s", error)
+            return self._after(target.id, now + self.error_wait, None, error)
+        wait = min(max(info.retry_after - now, self.min_wait), self.max_wait)
+        return self._after(target.id, now + wait, decision)
+
+    def _after(
+        self,
+        certificate_id: int,
+        when: datetime,
+        decision: RenewalDecision | None = None,
+        error: str | None = None,
+    ) -> ARIOutcome:
+        self.next_poll[certificate_id] = when
+        return ARIOutcome(certificate_id, decision, when, error)
