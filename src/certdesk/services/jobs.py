@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -40,6 +41,8 @@ POLL_INTERVAL = 0.5
 #: Seconds between two looks for jobs abandoned by dead instances.
 RECOVER_INTERVAL = 30.0
 MAX_PAGE = 500
+#: Seconds between two writes of a running job's progress to its row.
+PROGRESS_WRITE_INTERVAL = 0.25
 
 ProgressListener = Callable[[int, str], None]
 
@@ -69,6 +72,7 @@ class RunningJob:
     listener: ProgressListener | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _last: tuple[int, str] = (-1, "")
+    _written_at: float = float("-inf")
 
     @property
     def id(self) -> int:
@@ -79,16 +83,21 @@ class RunningJob:
         return self.record.arguments
 
     def progress(self, percent: int, description: str) -> None:
-        """Record progress (monotonic percent, 0–100) and tell the listener."""
+        """Record progress (monotonic percent, 0–100) and tell the listener. The row is written
+        at most every ``PROGRESS_WRITE_INTERVAL`` seconds (each write is a commit); the final
+        state is always written when the job ends."""
         with self._lock:
             percent = max(self._last[0], min(100, int(percent)))
             if (percent, description) == self._last:
                 return
             self._last = (percent, description)
-            with self.ctx.db.session() as session:
-                JobRepository(session, self.ctx.box).progress(
-                    self.id, self.worker, percent, description, self.ctx.clock.now()
-                )
+            now = time.monotonic()
+            if now - self._written_at >= PROGRESS_WRITE_INTERVAL:
+                self._written_at = now
+                with self.ctx.db.session() as session:
+                    JobRepository(session, self.ctx.box).progress(
+                        self.id, self.worker, percent, description, self.ctx.clock.now()
+                    )
         if self.listener is not None:
             self.listener(percent, description)
 
