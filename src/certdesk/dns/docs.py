@@ -23,11 +23,16 @@ HEADER = """\
 
 An authenticator writes the `_acme-challenge` TXT records of DNS-01 challenges. Create one with
 `POST /api/v1/acme/authenticators` (`{{name, type, attributes}}`), the "ACME DNS-Authenticators"
-card, or `certdesk authenticator add --name N --type T --attr key=value ...`; check it with
-"Test". Secret attributes are stored encrypted and never shown again; an update that omits one
-keeps it. After records are written, certdesk asks every authoritative nameserver of the zone
+card on the Certificates screen, or `certdesk authenticator add --name N --type T --attr
+key=value ...` (a secret can come from a file: `--attr-file key_secret=FILE`; `certdesk
+authenticator types T` lists a type's attributes). Check it with "Test" (`POST
+/api/v1/acme/authenticators/{{id}}/test`, `certdesk authenticator test N --domain D`): a random
+record is written, awaited on every nameserver and removed. Secret attributes are stored
+encrypted and never shown again; an update that omits one keeps it, `null` (or `--unset`) clears
+an attribute. After records are written, certdesk asks every authoritative nameserver of the zone
 (or the ones the authenticator names, e.g. the `rfc2136` server) until each shows every record,
-in parallel, and stops as soon as they do; the timeout below is only the ceiling.
+in parallel, every `CERTDESK_PROPAGATION_INTERVAL` seconds (0.2), and stops as soon as they do;
+the timeout below is only the ceiling, scaled by `CERTDESK_PROPAGATION_TIMEOUT` / 120.
 
 {count} types: `rfc2136`, `shell` and `acme-dns` built in, the others through
 [dns-lexicon](https://github.com/dns-lexicon/dns-lexicon) {lexicon}. `cloudflare`, `route53`,
