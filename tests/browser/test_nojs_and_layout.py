@@ -113,6 +113,8 @@ def test_phone_has_no_horizontal_scroll(phone_page: Page, api: httpx.Client) -> 
     no_horizontal_scroll(page)
     page.get_by_label(re.compile("^Actions for")).click()
     no_horizontal_scroll(page)
+    page.goto(f"/csrs/{csr['id']}/acme")
+    no_horizontal_scroll(page)
     page.goto(f"/csrs/{csr['id']}")
     no_horizontal_scroll(page)
     page.get_by_role("link", name="View/Download Key").click()
