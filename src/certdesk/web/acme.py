@@ -30,6 +30,7 @@ from certdesk.services.context import AppContext
 from certdesk.web.routing import WebRoute
 from certdesk.web.session import Ctx, FormPrincipal, PagePrincipal, actor_for
 from certdesk.web.templating import render
+from certdesk.web.wizard_form import pydantic_field_errors
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -110,9 +111,7 @@ def build_request(values: ACMEValues, csr_id: int, eab_hmac_key: str) -> ACMECer
             dns_mapping=mapping,
         )
     except ValidationError as exc:
-        raise InvalidInput(
-            [FieldError(".".join(str(p) for p in e["loc"]), str(e["msg"])) for e in exc.errors()]
-        ) from None
+        raise InvalidInput(pydantic_field_errors(exc)) from None
 
 
 _FIELDS = (

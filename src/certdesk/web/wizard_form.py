@@ -259,7 +259,8 @@ def _extensions(values: WizardValues, errors: list[FieldError]) -> CertExtension
     )
 
 
-def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
+def pydantic_field_errors(exc: ValidationError) -> list[FieldError]:
+    """A pydantic validation error as field errors on dotted paths (web forms share this)."""
     return [
         FieldError(".".join(str(p) for p in err["loc"]), str(err["msg"])) for err in exc.errors()
     ]
@@ -321,7 +322,7 @@ def build_request(values: WizardValues, secrets: ImportSecrets) -> CSRCreate | C
             cert_extensions=extensions,
         )
     except ValidationError as exc:
-        raise InvalidInput([*errors, *_pydantic_errors(exc)]) from None
+        raise InvalidInput([*errors, *pydantic_field_errors(exc)]) from None
 
 
 @dataclass(frozen=True)
