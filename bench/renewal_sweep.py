@@ -7,7 +7,10 @@ SQLAlchemy core in one ``executemany``, and times:
    sweep decides for every certificate, writes every plan and returns the due ones;
 2. **warm sweep** — plans stored: the sweep reads only the due rows through the ``renew_at``
    index (what ``certdesk serve`` does every minute);
-3. **naive full scan** for comparison — read every row's plan columns and call
+3. **scheduler sweep** — what ``certdesk serve`` runs each minute: retries planned after
+   failures, the due ones found, one renewal job enqueued for each of the 100 (the job rows
+   are deleted again between rounds), and the alerts of the moment read;
+4. **naive full scan** for comparison — read every row's plan columns and call
    ``decide_renewal`` on each (what a scheduler without stored plans would do on every wake-up).
 
 Wall-clock and CPU time are both printed: on a shared machine the CPU time is the steadier one.
@@ -31,15 +34,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from certdesk.clock import FrozenClock
 from certdesk.services.context import AppContext
 from certdesk.services.renewal_plans import PLAN_COLUMNS, decide_for
 from certdesk.services.renewal_policy import DEFAULT_POLICY
 from certdesk.services.renewal_sweep import due_certificates
+from certdesk.services.scheduler import RenewalScheduler
 from certdesk.settings import Settings
-from certdesk.storage.models import CertificateRow
+from certdesk.storage.models import CertificateRow, JobRow
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -127,7 +131,7 @@ def main() -> None:
                 f"{time.perf_counter() - started:.2f} s (SQLite, {ctx.db.url})"
             )
 
-            cold, warm, naive = Timings(), Timings(), Timings()
+            cold, warm, scheduler, naive = Timings(), Timings(), Timings(), Timings()
             for _ in range(args.rounds):
                 with ctx.db.session() as session:
                     session.execute(update(CertificateRow).values(renew_at=None, renew_reason=None))
@@ -139,6 +143,12 @@ def main() -> None:
                     found = due_certificates(ctx, NOW, args.certificates)
                 assert len(found) == args.due, len(found)
             for _ in range(args.rounds):
+                with ctx.db.session() as session:
+                    session.execute(delete(JobRow))
+                with scheduler:
+                    report = RenewalScheduler(ctx).sweep()
+                assert len(report.enqueued) == args.due and not report.errors, report.errors
+            for _ in range(args.rounds):
                 with naive:
                     assert _naive_scan(ctx) == args.due
         finally:
@@ -147,6 +157,7 @@ def main() -> None:
     print(f"{args.certificates} certificates, {args.due} due, {args.rounds} rounds each:")
     print(f"  cold sweep (no plans yet: decide and store all) {cold}")
     print(f"  warm sweep (plans stored, renew_at index)       {warm}")
+    print(f"  scheduler sweep (+ retries, 100 jobs, alerts)   {scheduler}")
     print(f"  naive full scan (decide every row, no writes)   {naive}")
 
 

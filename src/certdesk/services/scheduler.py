@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -67,33 +67,41 @@ class SweepReport:
     errors: tuple[str, ...] = field(default_factory=tuple)
 
 
-def enqueue_renewal(ctx: AppContext, due: DueCertificate) -> int | None:
-    """Add the renewal job of ``due`` unless one is waiting or running already; the job id, or
-    None when another sweep (here or in another instance) got there first."""
+def enqueue_renewals(ctx: AppContext, due: Sequence[DueCertificate]) -> list[tuple[int, int]]:
+    """Add one renewal job for each of ``due`` that has none waiting or running, in one
+    transaction; returns (certificate id, job id) pairs. The certificate rows are locked first
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has one writer at a time anyway), so a
+    certificate another instance is enqueuing right now is skipped, not enqueued twice."""
+    if not due:
+        return []
     now = ctx.clock.now()
+    reasons = {item.id: item.decision.reason for item in due}
     active = exists().where(
         JobRow.certificate_id == CertificateRow.id, JobRow.state.in_(ACTIVE_JOB_STATES)
     )
+    enqueued: list[tuple[int, int]] = []
     with ctx.db.session() as session:
-        locked = session.scalar(
-            select(CertificateRow.name)
-            .where(CertificateRow.id == due.id, CertificateRow.revoked_at.is_(None), ~active)
+        locked = session.execute(
+            select(CertificateRow.id, CertificateRow.name)
+            .where(CertificateRow.id.in_(reasons), CertificateRow.revoked_at.is_(None), ~active)
+            .order_by(CertificateRow.id)
             .with_for_update(skip_locked=True)
-        )
-        if locked is None:
-            return None
-        record = JobRepository(session, ctx.box).add(
-            RENEW_JOB_KIND,
-            {
-                "certificate_id": due.id,
-                "name": locked,
-                "requested_by": "scheduler",
-                "reason": due.decision.reason,
-            },
-            now,
-            certificate_id=due.id,
-        )
-    return record.id
+        ).all()
+        jobs = JobRepository(session, ctx.box)
+        for certificate_id, name in locked:
+            record = jobs.add(
+                RENEW_JOB_KIND,
+                {
+                    "certificate_id": certificate_id,
+                    "name": name,
+                    "requested_by": "scheduler",
+                    "reason": reasons[certificate_id],
+                },
+                now,
+                certificate_id=certificate_id,
+            )
+            enqueued.append((certificate_id, record.id))
+    return enqueued
 
 
 class RenewalScheduler:
@@ -140,17 +148,16 @@ class RenewalScheduler:
         except CertdeskError as exc:
             errors.append(f"finding due renewals failed: {exc.message}")
             due = []
-        for item in due:
-            try:
-                job_id = enqueue_renewal(self.ctx, item)
-            except CertdeskError as exc:
-                errors.append(f"enqueuing the renewal of {item.name} failed: {exc.message}")
-                continue
-            if job_id is not None:
-                log.info(
-                    "renewal of %s enqueued as job %s: %s", item.name, job_id, item.decision.reason
-                )
-                enqueued.append((item.id, job_id))
+        try:
+            enqueued = enqueue_renewals(self.ctx, due)
+        except CertdeskError as exc:
+            errors.append(f"enqueuing {len(due)} renewal(s) failed: {exc.message}")
+        names = {item.id: item for item in due}
+        for certificate_id, job_id in enqueued:
+            item = names[certificate_id]
+            log.info(
+                "renewal of %s enqueued as job %s: %s", item.name, job_id, item.decision.reason
+            )
         notified: list[Alert] = []
         result = None
         try:
