@@ -8,6 +8,7 @@ used for every later connection to that directory; TLS verification is never swi
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from certdesk.acme import AccountKey, ACMEClient
@@ -53,9 +54,7 @@ def open_account(ctx: AppContext, request: AccountRequest) -> tuple[ACMEClient, 
         if record is not None and request.ca_bundle and request.ca_bundle != record.ca_bundle:
             record = repo.set_ca_bundle(record.id, request.ca_bundle)
     if record is not None and key_pem is not None:
-        client = ACMEClient.connect(directory, ca_bundle=record.ca_bundle, clock=ctx.clock)
-        client.login(AccountKey(key_pem), record.account_url)
-        return client, record
+        return _logged_in(ctx, record, key_pem), record
 
     client = ACMEClient.connect(directory, ca_bundle=request.ca_bundle, clock=ctx.clock)
     key = AccountKey.generate()
@@ -91,6 +90,21 @@ def client_for_account(ctx: AppContext, account_id: int) -> ACMEClient:
         repo = AccountRepository(session, ctx.box, ctx.clock)
         record = repo.get(account_id)
         key_pem = repo.account_key_pem(account_id)
+    return _logged_in(ctx, record, key_pem)
+
+
+#: Per thread (an ACMEClient is not shared between threads), the client of the last account
+#: used: a worker issuing one certificate after another keeps its directory, its account and its
+#: HTTPS connection instead of fetching and logging in again for every job.
+_clients = threading.local()
+
+
+def _logged_in(ctx: AppContext, record: AccountRecord, key_pem: bytes) -> ACMEClient:
+    key = (record.directory_url, record.account_url, record.ca_bundle, key_pem)
+    cached: tuple[tuple[object, ...], ACMEClient] | None = getattr(_clients, "last", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
     client = ACMEClient.connect(record.directory_url, ca_bundle=record.ca_bundle, clock=ctx.clock)
     client.login(AccountKey(key_pem), record.account_url)
+    _clients.last = (key, client)
     return client
