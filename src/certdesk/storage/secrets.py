@@ -96,7 +96,7 @@ class SecretBox:
             return self._fernet.decrypt(token.encode("ascii"))
         except (InvalidToken, UnicodeEncodeError):
             if self._reload():
-                with contextlib.suppress(InvalidToken):
+                with contextlib.suppress(InvalidToken, UnicodeEncodeError):
                     return self._fernet.decrypt(token.encode("ascii"))
         raise self._wrong_key_error()
 

@@ -160,3 +160,12 @@ def test_unwritable_data_dir_is_a_storage_error(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(StorageError, match="key file"):
         load_secret_box(Settings(data_dir=blocker / "data"))
+
+
+def test_garbage_token_after_a_key_file_change_is_still_a_storage_error(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    box = load_secret_box(settings)
+    path = tmp_path / KEY_FILE_NAME
+    path.write_text("\n".join((generate_key(), *read_key_file(path))) + "\n")
+    with pytest.raises(StorageError, match="wrong or missing"):
+        box.decrypt("é")
