@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from certdesk.acme import IssuedCertificate
+from certdesk.acme import ACMEClient, IssuedCertificate, Order
 from certdesk.dns.base import TXTRecord
 from certdesk.dns.propagation import PropagationProgress
 from certdesk.errors import ACMEError, CertdeskError, Conflict
@@ -125,13 +125,13 @@ def issue(
         left = remove_records(loaded, planned)
         job.set_dns_records([p.as_json() for p in left])
         if not left:
-            job.progress(job._last[0], "TXT records removed")
+            job.progress(job.percent, "TXT records removed")
 
 
 def _finish_order(
-    ctx: AppContext, job: RunningJob, client: Any, order: Any, account: AccountRecord
+    ctx: AppContext, job: RunningJob, client: ACMEClient, order: Order, account: AccountRecord
 ) -> tuple[IssuedCertificate, AccountRecord]:
-    issued: IssuedCertificate = client.finalize(order, deadline=ctx.clock.now() + FINALIZE_TIMEOUT)
+    issued = client.finalize(order, deadline=ctx.clock.now() + FINALIZE_TIMEOUT)
     job.progress(90, f"Final order received from ACME server: certificate {issued.serial_hex}")
     return issued, account
 

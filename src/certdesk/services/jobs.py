@@ -79,6 +79,11 @@ class RunningJob:
         return self.record.id
 
     @property
+    def percent(self) -> int:
+        """The progress reported last (0 before any)."""
+        return max(0, self._last[0])
+
+    @property
     def arguments(self) -> dict[str, Any]:
         return self.record.arguments
 
