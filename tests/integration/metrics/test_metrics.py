@@ -105,8 +105,10 @@ def test_metrics_from_the_tables(server: LiveServer) -> None:
         ("acme_issue", "SUCCESS", 2.0),
         ("acme_issue", "FAILED", 45.0),
         ("acme_renew", "SUCCESS", 0.05),
-        ("acme_renew", "WAITING", None),
+        # RUNNING, not WAITING: the live server's job runner would claim a waiting job. A running
+        # one without a heartbeat is never taken for abandoned.
         ("acme_renew", "RUNNING", None),
+        ("acme_issue", "RUNNING", None),
     ]:
         add_job(ctx, kind, state, seconds)
 
@@ -147,8 +149,8 @@ def test_metrics_from_the_tables(server: LiveServer) -> None:
     assert value("certdesk_job_duration_seconds_bucket", **failed, le="30.0") == 0
     assert value("certdesk_job_duration_seconds_bucket", **failed, le="60.0") == 1
     assert value("certdesk_job_duration_seconds_count", kind="acme_renew", state="SUCCESS") == 1
-    assert value("certdesk_jobs", state="WAITING") == 1
-    assert value("certdesk_jobs", state="RUNNING") == 1
+    assert value("certdesk_jobs", state="WAITING") == 0
+    assert value("certdesk_jobs", state="RUNNING") == 2
     assert value("certdesk_jobs", state="SUCCESS") == 3
     assert value("certdesk_jobs", state="ABORTED") == 0
     # The process-wide default registry's metrics (python_info, process_*) are not ours to show.
