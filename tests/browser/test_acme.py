@@ -4,6 +4,7 @@ call, and the job page that follows the issuance to its end."""
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 from pathlib import Path
@@ -23,7 +24,7 @@ from tests.fixtures.pebble import PebbleServer
 pytestmark = [pytest.mark.pebble, pytest.mark.bind]
 
 
-def add_bind_authenticator(server: LiveServer, bind: BindServer) -> int:
+def add_bind_authenticator(server: LiveServer, bind: BindServer, secret: str | None = None) -> int:
     name = f"bind-{secrets.token_hex(3)}"
     created = authenticators.create(
         server.ctx,
@@ -34,7 +35,7 @@ def add_bind_authenticator(server: LiveServer, bind: BindServer) -> int:
                 "server": bind.host,
                 "port": bind.port,
                 "key_name": bind.tsig_name,
-                "key_secret": bind.tsig_secret,
+                "key_secret": secret or bind.tsig_secret,
                 "key_algorithm": bind.tsig_algorithm,
             },
         ),
@@ -98,3 +99,30 @@ def test_create_acme_certificate_from_a_csr(
     assert [c["name"] for c in certs] == ["pebble-cert"]
     assert api.get(f"/certificates/{certs[0]['id']}").json()["renew_days"] == 20
     assert csr["id"]
+
+
+def test_a_failed_issuance_says_why_and_offers_to_try_again(
+    page: Page,
+    api: httpx.Client,
+    server: LiveServer,
+    pebble: PebbleServer,
+    bind_server: BindServer,
+) -> None:
+    domain = f"t{secrets.token_hex(5)}.certdesk.test"
+    csr = create_csr(api, "wrong-key", common=domain, san=[f"DNS:{domain}"])
+    wrong = base64.b64encode(b"not the TSIG secret of the zone!").decode()
+    auth = add_bind_authenticator(server, bind_server, secret=wrong)
+    page.goto(f"/csrs/{csr['id']}/acme")
+    page.get_by_label("Identifier").fill("will-fail")
+    page.get_by_label("Terms of Service").check()
+    page.get_by_label("Custom ACME Server Directory URI").check()
+    page.get_by_label("ACME Server Directory URI", exact=True).fill(pebble.directory_url)
+    page.get_by_label(f"DNS:{domain}", exact=True).select_option(str(auth))
+    page.get_by_text("Account and server options").click()
+    page.get_by_label("CA Bundle").fill(ca_bundle(pebble))
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Failed")).to_be_visible(timeout=90_000)
+    expect(page.get_by_role("alert")).to_contain_text("refused the TSIG key")
+    page.get_by_role("link", name="Try again").click()
+    expect(page.get_by_role("heading", name="Create ACME Certificate")).to_be_visible()
+    assert api.get("/certificates").json()["total"] == 0
