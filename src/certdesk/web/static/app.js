@@ -139,15 +139,17 @@ function setUpCountryFilter(form) {
   filter.addEventListener("input", () => {
     const query = filter.value.trim().toLowerCase();
     let first = null;
+    let exact = null;
     Array.from(select.options).forEach((option) => {
-      const match = !query || option.value === "" || option.textContent.toLowerCase().includes(query);
+      const code = option.value.toLowerCase();
+      const match = !query || !code || code === query || option.textContent.toLowerCase().includes(query);
       option.hidden = !match;
-      if (match && option.value && !first) first = option;
+      if (match && code && !first) first = option;
+      if (query && code === query) exact = option;
     });
-    if (query && first && select.selectedOptions[0] && select.selectedOptions[0].hidden) {
-      select.value = first.value;
-    } else if (query && first && !select.value) {
-      select.value = first.value;
+    const best = exact || first;
+    if (query && best && (!select.value || select.selectedOptions[0].hidden || exact)) {
+      select.value = best.value;
     }
   });
   const hint = $(".hint", field);
