@@ -1,7 +1,8 @@
 """The DNS half of an issuance: the configured authenticators loaded and decrypted, every TXT
-record of an order written (in parallel across authenticators, one after another within one),
-one propagation check for all of them, and every record removed again — also for a job that a
-crash interrupted, from the list the job row keeps.
+record of an order written (in parallel across authenticators; within one, one after another, or
+per name at the same time for the types in ``PARALLEL_TYPES``), one propagation check for all of
+them, and every record removed again — also for a job that a crash interrupted, from the list the
+job row keeps.
 
 Records are described by ``PlannedRecord``: which authenticator writes which value at which name
 for which label of the CSR. The JSON form of that list is what a job stores before it writes
@@ -108,13 +109,25 @@ def load_authenticators(ctx: AppContext, ids: Iterable[int]) -> dict[int, Loaded
 # -- writing, checking, removing ------------------------------------------------------------------
 
 
-def _by_authenticator(
-    planned: Sequence[PlannedRecord],
-) -> dict[int, builtins.list[PlannedRecord]]:
-    groups: dict[int, list[PlannedRecord]] = defaultdict(list)
+#: Most records written or removed at the same time by one job.
+MAX_THREADS = 16
+#: Types whose records for different names may be written at the same time (each RFC 2136
+#: update is atomic on the server); other types write one record after another, as providers'
+#: APIs and users' scripts may read, change and write a whole record set.
+PARALLEL_TYPES = frozenset({"rfc2136"})
+
+
+def _groups(
+    loaded: Mapping[int, LoadedAuthenticator], planned: Sequence[PlannedRecord]
+) -> list[builtins.list[PlannedRecord]]:
+    """Records that must be handled one after another: per authenticator, or for the types in
+    ``PARALLEL_TYPES`` per authenticator and name (a wildcard and its base share a name)."""
+    groups: dict[tuple[int, str], list[PlannedRecord]] = defaultdict(list)
     for item in planned:
-        groups[item.authenticator_id].append(item)
-    return dict(groups)
+        auth = loaded.get(item.authenticator_id)
+        parallel = auth is not None and auth.authenticator.type in PARALLEL_TYPES
+        groups[(item.authenticator_id, item.record.fqdn if parallel else "")].append(item)
+    return list(groups.values())
 
 
 def write_records(
@@ -122,9 +135,8 @@ def write_records(
     planned: Sequence[PlannedRecord],
     on_written: Callable[[PlannedRecord], None],
 ) -> None:
-    """Write every record: authenticators in parallel, each one's records in turn. The first
+    """Write every record, groups (``_groups``) in parallel, each group's records in turn. The first
     failure is raised (as ``DNSError`` naming the domain and authenticator) once all stopped."""
-    groups = _by_authenticator(planned)
 
     def write_group(items: list[PlannedRecord]) -> None:
         for item in items:
@@ -138,15 +150,14 @@ def write_records(
                 ) from exc
             on_written(item)
 
-    _run_parallel(write_group, list(groups.values()))
+    _run_parallel(write_group, _groups(loaded, planned))
 
 
 def remove_records(
     loaded: Mapping[int, LoadedAuthenticator], planned: Sequence[PlannedRecord]
 ) -> list[PlannedRecord]:
-    """Remove every record (all attempted, in parallel across authenticators); returns those
+    """Remove every record (all attempted, grouped as they were written); returns those
     that could not be removed."""
-    groups = _by_authenticator(planned)
     left: list[PlannedRecord] = []
 
     def remove_group(items: list[PlannedRecord]) -> None:
@@ -159,7 +170,7 @@ def remove_records(
             except CertdeskError:
                 left.append(item)
 
-    _run_parallel(remove_group, list(groups.values()))
+    _run_parallel(remove_group, _groups(loaded, planned))
     return left
 
 
@@ -208,7 +219,9 @@ def _run_parallel(work: Callable[[list[PlannedRecord]], None], groups: list[Any]
     if len(groups) == 1:
         work(groups[0])
         return
-    with ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="dns") as pool:
+    with ThreadPoolExecutor(
+        max_workers=min(len(groups), MAX_THREADS), thread_name_prefix="dns"
+    ) as pool:
         futures = [pool.submit(work, group) for group in groups]
         errors = [f.exception() for f in futures]
     for error in errors:
