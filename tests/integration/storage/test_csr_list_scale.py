@@ -1,5 +1,6 @@
 """The CSR list stays fast at 100,000 CSRs on SQLite and PostgreSQL: a search, a deep page and a
-search matching everything each answer within a second or so, and on SQLite the page query scans
+search matching everything each answer within a bound (CPU time on SQLite, wall time on
+PostgreSQL), and on SQLite the page query scans
 the narrow (id, search_text) index instead of the PEM-heavy table (checked in the query plan)."""
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from certdesk.storage.models import UTCDateTime
 from certdesk.storage.secrets import SecretBox, load_secret_box
 
 ROWS = 100_000
-BOUND_SECONDS = {"sqlite": 1.0, "postgresql": 2.0}  # measured ~0.1-0.3 s and ~0.2-0.6 s
+#: SQLite runs inside the test process, so its CPU time is measured (steady on a busy machine);
+#: PostgreSQL works in its server, so there the wall-clock time is. Measured: ~0.1-0.3 s CPU on
+#: SQLite (1.2 s before the narrow index), ~0.2-0.6 s wall on PostgreSQL.
+BOUND_SECONDS = {"sqlite": 0.8, "postgresql": 3.0}
 
 COLUMNS = (
     "name, csr_pem, private_key_enc, key_type, key_length, digest_algorithm, common, "
@@ -146,9 +150,10 @@ def test_list_is_fast_at_100000_csrs(
     with many.session() as session:
         repo = CSRRepository(session, box)
         repo.list(limit=50, offset=0, search="warm-up")  # open the connection, fill caches
-        started = time.perf_counter()
+        timer = time.process_time if many.is_sqlite else time.perf_counter
+        started = timer()
         items, total = repo.list(limit=50, offset=offset, search=search)
-        elapsed = time.perf_counter() - started
+        elapsed = timer() - started
     assert total == expected_total
     assert (items[0].name if items else None) == expected_first
     assert len(items) == min(50, expected_total)
