@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
 KEY_FILE_NAME = "secret.key"
 ENV_VAR = "CERTDESK_SECRET_KEYS"
+#: How an admin makes a key by hand (shown in messages; the CLI may offer its own command).
+GENERATE_KEY_COMMAND = (
+    "`python3 -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
+)
 
 JSONValue: TypeAlias = dict[str, "JSONValue"] | list["JSONValue"] | str | int | float | bool | None
 
@@ -76,7 +80,7 @@ class SecretBox:
                 raise StorageError(
                     f"Encryption key number {index} in {self.source} is not a valid Fernet key "
                     "(32 bytes, urlsafe base64, 44 characters). Replace it with one made by "
-                    "`certdesk secrets generate-key`."
+                    f"{GENERATE_KEY_COMMAND}."
                 ) from None
         self._keys = tuple(keys)
         return MultiFernet(fernets)
@@ -275,7 +279,7 @@ def rotate_secrets(db: Database, settings: Settings) -> RotationReport:
         if len(settings.secret_keys) < 2:
             raise StorageError(
                 f"The encryption keys come from {ENV_VAR}, which certdesk cannot change. Make a "
-                f"new key with `certdesk secrets generate-key`, put it first in {ENV_VAR} "
+                f"new key with {GENERATE_KEY_COMMAND}, put it first in {ENV_VAR} "
                 "(comma-separated, keeping the current key after it), restart certdesk and run "
                 "`certdesk secrets rotate` again: it then re-encrypts everything under the first "
                 "key."
