@@ -105,7 +105,7 @@ class Database:
 
     def upgrade(self) -> None:
         """Create the schema or migrate it to the newest revision (run on every start)."""
-        config = self._alembic_config()
+        config = self.alembic_config()
         try:
             with _ALEMBIC_LOCK, self._migration_lock(), self.engine.begin() as connection:
                 config.attributes["connection"] = connection
@@ -125,7 +125,7 @@ class Database:
 
     def head_revision(self) -> str | None:
         """The newest revision shipped with this version of certdesk."""
-        return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+        return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
 
     def checkpoint(self) -> None:
         """On SQLite, move the WAL into the database file and empty it, so that pages replaced
@@ -173,7 +173,8 @@ class Database:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _alembic_config(self) -> Config:
+    def alembic_config(self) -> Config:
+        """An Alembic config for the shipped migrations (pass a connection in ``attributes``)."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         return config

@@ -1,7 +1,7 @@
 """The CSR list stays fast at 100,000 CSRs on SQLite and PostgreSQL: a search, a deep page and a
 search matching everything each answer within a bound (CPU time on SQLite, wall time on
-PostgreSQL), and on SQLite the page query scans
-the narrow (id, search_text) index instead of the PEM-heavy table (checked in the query plan)."""
+PostgreSQL), the page query reads only ids, and on SQLite it scans the narrow (id, search_text)
+index instead of the PEM-heavy table (checked in the query plan)."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from multiprocessing.synchronize import Barrier as BarrierType
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
@@ -125,3 +126,15 @@ def test_upgrade_in_threads_of_one_process(settings: Settings) -> None:
     finally:
         for db in databases:
             db.dispose()
+
+
+def test_downgrade_to_nothing_and_back(database: Database) -> None:
+    """Every migration can be undone (for an admin rolling back a release) and redone."""
+    config = database.alembic_config()
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert database.current_revision() is None
+    assert set(inspect(database.engine).get_table_names()) <= {"alembic_version"}
+    database.upgrade()
+    assert database.current_revision() == database.head_revision()
