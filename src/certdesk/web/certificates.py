@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from certdesk.errors import Conflict
 from certdesk.services import authenticators, csrs
 from certdesk.services.schemas import DownloadFile
+from certdesk.web import issued
 from certdesk.web.routing import WebRoute
 from certdesk.web.session import Ctx, FormPrincipal, PagePrincipal, actor_for, form_field
 from certdesk.web.templating import render
@@ -58,6 +59,7 @@ async def certificates(
 ) -> Response:
     page = await run_in_threadpool(csrs.list_csrs, ctx, PAGE_SIZE, max(0, offset), None)
     auths = await run_in_threadpool(authenticators.list_authenticators, ctx)
+    issued_certificates = await run_in_threadpool(issued.issued_page, ctx)
     return render(
         request,
         "certificates.html",
@@ -68,6 +70,7 @@ async def certificates(
             "notice": notice_text(notice, name),
             "force_help": FORCE_HELP,
             "authenticators": auths,
+            "issued": issued_certificates,
         },
         principal=principal,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
-from certdesk.web import acme, authenticators, certificates, edit, login, wizard
+from certdesk.web import acme, authenticators, certificates, edit, issued, login, wizard
 from certdesk.web.templating import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
@@ -19,6 +19,7 @@ for _pages in (
     edit.router,
     acme.router,
     authenticators.router,
+    issued.router,
 ):
     router.include_router(_pages)
 
