@@ -236,9 +236,7 @@ class RFC2136Authenticator(Authenticator):
         try:
             if use_udp:
                 try:
-                    response = dns.query.udp(
-                        message, self.address, timeout=self.timeout, port=self.attrs.port
-                    )
+                    response = self._udp(message)
                     if not response.flags & dns.flags.TC or self.transport == "udp":
                         return response
                 except dns.exception.Timeout:
@@ -262,6 +260,17 @@ class RFC2136Authenticator(Authenticator):
             ) from exc
         except (OSError, dns.exception.DNSException) as exc:
             raise DNSError(f"Could not reach the rfc2136 server {where} for {what}: {exc}") from exc
+
+    def _udp(self, message: dns.message.Message) -> dns.message.Message:
+        """One UDP exchange on a connected socket, so that a closed port fails at once (the
+        ICMP "port unreachable" reaches a connected socket only) instead of after the timeout."""
+        family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)  # dnspython waits with its own timeout on a given socket
+            sock.connect((self.address, self.attrs.port))
+            return dns.query.udp(
+                message, self.address, timeout=self.timeout, port=self.attrs.port, sock=sock
+            )
 
     def _where(self) -> str:
         return f"{self.attrs.server}:{self.attrs.port}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import secrets
+import socket
+import time
 
 import pytest
 
@@ -130,6 +132,26 @@ def test_a_server_that_does_not_answer_times_out_with_a_clear_message(unanswerin
     auth = RFC2136Authenticator(attributes, transport="udp", timeout=0.5)
     with pytest.raises(DNSError, match="did not answer"):
         auth.perform(_record("silent.certdesk.test"))
+
+
+def test_a_closed_port_fails_at_once_not_after_the_timeout() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    attributes = RFC2136Authenticator.validate_attributes(
+        {
+            "server": "127.0.0.1",
+            "port": closed,
+            "key_name": "k.",
+            "key_secret": base64.b64encode(b"x" * 32).decode(),
+            "zone": "certdesk.test",
+        }
+    )
+    auth = RFC2136Authenticator(attributes, timeout=30)
+    started = time.monotonic()
+    with pytest.raises(DNSError, match=f"Could not reach the rfc2136 server 127.0.0.1:{closed}"):
+        auth.perform(_record("closed.certdesk.test"))
+    assert time.monotonic() - started < 5
 
 
 def test_a_cname_on_acme_challenge_is_followed_to_the_delegated_zone(
