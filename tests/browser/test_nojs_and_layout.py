@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, StorageState, expect
 
 from tests.browser.conftest import PHONE, PageErrors, create_csr, csr_by_name, new_context
+from tests.browser.test_wizard import openssl_text
 from tests.fixtures.live_server import LiveServer
 
 
@@ -53,6 +54,13 @@ def test_without_javascript_a_csr_is_created_with_a_profile(
     page.get_by_role("button", name="Apply Profile").click()
     expect(page.get_by_label("Key Type", exact=True)).to_have_value("EC")
     expect(page.get_by_label("Name", exact=True)).to_have_value("no-script")
+    expect(page.get_by_label("Usages")).to_have_values(["CLIENT_AUTH", "SERVER_AUTH"])
+    expect(page.get_by_label("Basic Constraints Config")).to_have_values(["extension_critical"])
+    # The native multiple selects work without the script.
+    page.get_by_label("Usages").select_option("SERVER_AUTH")
+    page.get_by_label("Key Usage Config").select_option(
+        ["Digital Signature", "Key Agreement", "Critical Extension"]
+    )
     page.get_by_label("Common Name", exact=True).fill("plain.example.com")
     page.get_by_label("Subject Alternate Names", exact=True).fill(
         "plain.example.com\nwww.plain.example.com"
@@ -64,6 +72,10 @@ def test_without_javascript_a_csr_is_created_with_a_profile(
     assert details["ec_curve"] == "SECP384R1"
     assert details["san"] == ["DNS:plain.example.com", "DNS:www.plain.example.com"]
     assert "KeyUsage" in " ".join(details["extensions"])  # type: ignore[arg-type]
+    text = openssl_text(api.get(f"/csrs/{details['id']}/csr").content)
+    assert "TLS Web Server Authentication" in text
+    assert "TLS Web Client Authentication" not in text
+    assert "Digital Signature, Key Agreement" in text
 
 
 def test_without_javascript_errors_show_and_the_key_is_a_page(

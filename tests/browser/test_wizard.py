@@ -89,14 +89,17 @@ def test_rsa_csr_end_to_end(logged_in: Page, api: httpx.Client) -> None:
     expect(constraints).to_contain_text("cannot be requested in a CSR")
     expect(constraints.get_by_label("Path Length")).to_be_hidden()
     constraints.get_by_label("Basic Constraints", exact=True).check()
-    config = constraints.get_by_role("group", name="Basic Constraints Config")
-    config.get_by_label("Critical Extension").check()
+    constraints.get_by_label("Basic Constraints Config").select_option("Critical Extension")
     constraints.get_by_label("Extended Key Usage", exact=True).check()
-    constraints.get_by_role("group", name="Usages").get_by_label("SERVER_AUTH").check()
+    usages = constraints.get_by_label("Usages")
+    usages.select_option(["SERVER_AUTH", "CLIENT_AUTH"])
+    # With the script, a click adds or removes one option without Ctrl.
+    usages.locator("option[value=CLIENT_AUTH]").click()
+    expect(usages).to_have_values(["SERVER_AUTH"])
     constraints.get_by_label("Key Usage", exact=True).check()
-    ku = constraints.get_by_role("group", name="Key Usage Config")
-    ku.get_by_label("Digital Signature").check()
-    ku.get_by_label("Key Encipherment").check()
+    constraints.get_by_label("Key Usage Config").select_option(
+        ["Digital Signature", "Key Encipherment"]
+    )
 
     next_step(page, "Confirm Options")
     shown = summary(page)
@@ -107,7 +110,9 @@ def test_rsa_csr_end_to_end(logged_in: Page, api: httpx.Client) -> None:
     assert shown["Digest Algorithm"] == "SHA384"
     assert shown["Country"] == "Germany"
     assert shown["Subject Alternate Names"] == "www.example.com, IP:192.0.2.10"
-    assert shown["Basic Constraints Config"] == "CA: No, Critical Extension: Yes"
+    assert shown["Basic Constraints Config"] == "Critical Extension"
+    assert shown["Path Length"] == "No limit"
+    assert shown["Usages"] == "SERVER_AUTH"
     assert shown["Key Usage Config"] == "Digital Signature, Key Encipherment"
     page.get_by_role("button", name="Back").click()
     expect(step(page, "Extra Constraints")).to_be_visible()
@@ -265,18 +270,18 @@ def test_server_errors_open_the_step_they_belong_to(logged_in: Page, api: httpx.
     add_sans(page, "kept.example.com")
     constraints = next_step(page, "Extra Constraints")
     constraints.get_by_label("Key Usage", exact=True).check()
-    constraints.get_by_role("group", name="Key Usage Config").get_by_label("Key Cert Sign").check()
+    constraints.get_by_label("Key Usage Config").select_option("Key Cert Sign")
     next_step(page, "Confirm Options")
     page.get_by_role("button", name="Save").click()
 
     constraints = step(page, "Extra Constraints")
     expect(constraints).to_be_visible()
-    error = constraints.locator("#f-cert-extensions-KeyUsage-error")
+    error = constraints.locator("#f-cert-extensions-KeyUsage-config-error")
     expect(error).to_contain_text("Key Cert Sign needs Basic Constraints")
     expect(page.get_by_role("alert")).to_contain_text("correct the fields marked below")
-    expect(
-        constraints.get_by_role("group", name="Key Usage Config").get_by_label("Key Cert Sign")
-    ).to_be_checked()
+    ku_config = constraints.get_by_label("Key Usage Config")
+    expect(ku_config).to_have_values(["key_cert_sign"])
+    expect(ku_config).to_have_accessible_description(re.compile("Key Cert Sign needs"))
     page.get_by_role("button", name="Back").click()
     expect(page.get_by_label("Organization", exact=True)).to_have_value("Kept Org")
     expect(page.get_by_role("button", name="Remove kept.example.com")).to_be_visible()
@@ -317,14 +322,14 @@ def test_profiles_fill_the_options_and_constraints(logged_in: Page) -> None:
     expect(page.get_by_label("Digest Algorithm", exact=True)).to_have_value("SHA256")
     next_step(page, "Certificate Subject")
     constraints = next_step(page, "Extra Constraints")
-    ku = constraints.get_by_role("group", name="Key Usage Config")
+    ku = constraints.get_by_label("Key Usage Config")
     expect(constraints.get_by_label("Basic Constraints", exact=True)).to_be_checked()
+    expect(constraints.get_by_label("Basic Constraints Config")).to_have_values(
+        ["extension_critical"]
+    )
     expect(constraints.get_by_label("Extended Key Usage", exact=True)).to_be_checked()
-    usages = constraints.get_by_role("group", name="Usages")
-    expect(usages.get_by_label("SERVER_AUTH")).to_be_checked()
-    expect(usages.get_by_label("CLIENT_AUTH")).to_be_checked()
-    expect(ku.get_by_label("Digital Signature")).to_be_checked()
-    expect(ku.get_by_label("Key Encipherment")).not_to_be_checked()
+    expect(constraints.get_by_label("Usages")).to_have_values(["CLIENT_AUTH", "SERVER_AUTH"])
+    expect(ku).to_have_values(["digital_signature", "extension_critical"])
 
     page.get_by_role("button", name="Back").click()
     page.get_by_role("button", name="Back").click()
@@ -335,8 +340,16 @@ def test_profiles_fill_the_options_and_constraints(logged_in: Page) -> None:
     expect(page.get_by_label("Key Length", exact=True)).to_have_value("2048")
     next_step(page, "Certificate Subject")
     next_step(page, "Extra Constraints")
-    expect(ku.get_by_label("Key Encipherment")).to_be_checked()
-    expect(ku.get_by_label("Key Agreement")).to_be_checked()
+    expect(ku).to_have_values(
+        ["digital_signature", "key_encipherment", "key_agreement", "extension_critical"]
+    )
+    next_step(page, "Confirm Options")
+    shown = summary(page)
+    assert shown["Key Usage Config"] == (
+        "Digital Signature, Key Encipherment, Key Agreement, Critical Extension"
+    )
+    assert shown["Basic Constraints Config"] == "Critical Extension"
+    assert shown["Usages"] == "CLIENT_AUTH, SERVER_AUTH (Critical Extension)"
 
 
 def test_options_show_their_policy(logged_in: Page) -> None:

@@ -22,10 +22,13 @@ from certdesk.web.templating import render
 from certdesk.web.wizard_form import (
     AKI,
     BC,
+    BC_CONFIG,
+    BC_CONFIG_OPTIONS,
     EKU,
     IMPORT,
     KEY_USAGE_BITS,
     KU,
+    KU_CONFIG,
     PATH_LENGTH,
     STEPS,
     STEPS_FOR,
@@ -46,6 +49,11 @@ _VERDICT_ORDER = {"recommended": 0, "warning": 1, "refused": 2}
 AKI_REASON = (
     "Authority Key Identifier cannot be requested in a CSR: the CA that signs the certificate "
     "sets it from its own key."
+)
+
+
+MULTI_HINT = (
+    "Several can be selected: hold Ctrl (Command on a Mac) while clicking or pressing Space."
 )
 
 
@@ -90,6 +98,10 @@ def _page(
             "profiles": all_choices.profiles,
             "profiles_json": profiles_json(all_choices),
             "BC": BC,
+            "BC_CONFIG": BC_CONFIG,
+            "BC_CONFIG_OPTIONS": BC_CONFIG_OPTIONS,
+            "KU_CONFIG": KU_CONFIG,
+            "MULTI_HINT": MULTI_HINT,
             "AKI": AKI,
             "EKU": EKU,
             "KU": KU,

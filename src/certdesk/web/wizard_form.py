@@ -48,7 +48,16 @@ KEY_USAGE_BITS = (
     "encipher_only",
     "decipher_only",
 )
-#: Every checkbox of the Extra Constraints step, by its API path.
+#: The multiple selects of the Extra Constraints step: their option values are the last part of
+#: the API path of the flag they set (``ca`` under ``BasicConstraints``).
+BC_CONFIG = f"{BC}.config"
+KU_CONFIG = f"{KU}.config"
+BC_CONFIG_OPTIONS = (("ca", "CA"), ("extension_critical", "Critical Extension"))
+CONFIG_SELECTS = {
+    BC_CONFIG: (BC, tuple(value for value, _ in BC_CONFIG_OPTIONS)),
+    KU_CONFIG: (KU, (*KEY_USAGE_BITS, "extension_critical")),
+}
+#: Every on/off setting of the Extra Constraints step, by its API path.
 FLAGS = (
     f"{BC}.enabled",
     f"{BC}.ca",
@@ -159,7 +168,7 @@ class WizardValues:
             CSR=get("CSR"),
             **{name: get(name) for name in SUBJECT_FIELDS},
             san=tuple(line.strip() for line in san_lines if line.strip()),
-            flags=frozenset(f for f in FLAGS if form.get(f) is not None),
+            flags=_flags(form),
             path_length=get(PATH_LENGTH),
             usages=tuple(u for u in form.getlist(USAGES) if isinstance(u, str)),
         )
@@ -175,10 +184,23 @@ class WizardValues:
             key_length=str(profile.key_length or self.key_length),
             ec_curve=profile.ec_curve or self.ec_curve,
             digest_algorithm=profile.digest_algorithm,
-            flags=frozenset(f for f in FLAGS if fields.get(f) is True),
+            flags=frozenset(
+                f
+                for f in FLAGS
+                if getattr(getattr(profile.cert_extensions, f.split(".")[1]), f.split(".")[2])
+            ),
             path_length=str(fields[PATH_LENGTH]),
             usages=tuple(profile.cert_extensions.ExtendedKeyUsage.usages),
         )
+
+
+def _flags(form: FormData) -> frozenset[str]:
+    """The flags that are on: checked checkboxes and the options chosen in the config selects."""
+    on = {f for f in FLAGS if form.get(f) is not None}
+    for select, (prefix, allowed) in CONFIG_SELECTS.items():
+        chosen = {v for v in form.getlist(select) if isinstance(v, str)}
+        on.update(f"{prefix}.{value}" for value in allowed if value in chosen)
+    return frozenset(on & set(FLAGS))
 
 
 @dataclass(frozen=True)
@@ -217,9 +239,12 @@ def profile_fields(profile: ProfileOut) -> dict[str, str | bool | list[str]]:
         values["key_length"] = str(profile.key_length)
     if profile.ec_curve is not None:
         values["ec_curve"] = profile.ec_curve
-    for path in FLAGS:
+    for path in (f"{BC}.enabled", f"{EKU}.enabled", f"{EKU}.extension_critical", f"{KU}.enabled"):
         section, attr = path.split(".")[1:]
         values[path] = bool(getattr(getattr(ext, section), attr))
+    for select, (prefix, allowed) in CONFIG_SELECTS.items():
+        section = getattr(ext, prefix.split(".")[1])
+        values[select] = [value for value in allowed if getattr(section, value)]
     return values
 
 
@@ -348,6 +373,10 @@ def _anchor(path: str) -> tuple[str, str]:
         return path, ""
     if path.startswith(USAGES):
         return USAGES, ""
+    if path in (f"{BC}.ca", f"{BC}.extension_critical", BC_CONFIG):
+        return BC_CONFIG, ""
+    if path == KU_CONFIG or (path.startswith(f"{KU}.") and path != f"{KU}.enabled"):
+        return KU_CONFIG, ""
     for group in (BC, AKI, EKU, KU):
         if path == group or path.startswith(group + "."):
             return group, ""

@@ -232,6 +232,9 @@ function applyProfile(form, fields) {
     controls.forEach((control) => {
       if (control.type === "checkbox") {
         control.checked = Array.isArray(value) ? value.includes(control.value) : Boolean(value);
+      } else if (control.multiple) {
+        const chosen = Array.isArray(value) ? value : [];
+        Array.from(control.options).forEach((option) => { option.selected = chosen.includes(option.value); });
       } else if (!Array.isArray(value)) {
         control.value = value;
       }
@@ -265,23 +268,41 @@ function summaryRows(form, san) {
     rows.push([label, text(name)]);
   }
   rows.push(["Subject Alternate Names", san.length ? san.join(", ") : "—"]);
+  const chosen = (name) => {
+    const c = get(name);
+    const texts = c ? Array.from(c.selectedOptions).map((o) => o.textContent.trim()) : [];
+    return texts.length ? texts.join(", ") : "None selected";
+  };
   const bc = ext + "BasicConstraints.";
-  rows.push(["Basic Constraints Config", checked(bc + "enabled")
-    ? `CA: ${yesNo(bc + "ca")}, Critical Extension: ${yesNo(bc + "extension_critical")}` +
-      (get(bc + "path_length").value ? `, Path Length: ${get(bc + "path_length").value}` : "")
-    : "Disabled"]);
+  const bcOn = checked(bc + "enabled");
+  rows.push(["Basic Constraints Config", bcOn ? chosen(bc + "config") : "Disabled"]);
+  if (bcOn) rows.push(["Path Length", get(bc + "path_length").value || "No limit"]);
   const eku = ext + "ExtendedKeyUsage.";
-  const usages = $all(`input[name="${eku}usages"]:checked`, form).map(fieldLabel);
-  rows.push(["Extended Key Usage", checked(eku + "enabled")
-    ? (usages.join(", ") || "no usages") + (checked(eku + "extension_critical") ? " (critical)" : "")
+  rows.push(["Usages", checked(eku + "enabled")
+    ? chosen(eku + "usages") + (checked(eku + "extension_critical") ? " (Critical Extension)" : "")
     : "Disabled"]);
   const ku = ext + "KeyUsage.";
-  const bits = $all(`input[name^="${ku}"]:checked`, form)
-    .filter((c) => !c.name.endsWith(".enabled") && !c.name.endsWith(".extension_critical")).map(fieldLabel);
-  rows.push(["Key Usage Config", checked(ku + "enabled")
-    ? (bits.join(", ") || "no usages") + (checked(ku + "extension_critical") ? " (critical)" : "")
-    : "Disabled"]);
+  rows.push(["Key Usage Config", checked(ku + "enabled") ? chosen(ku + "config") : "Disabled"]);
   return rows;
+}
+
+/* A click on an option of a multiple select adds or removes it (no Ctrl needed); keyboard and
+   the native behaviour stay as they are. */
+function setUpMultiSelects(root) {
+  $all("select[multiple]", root).forEach((select) => {
+    select.addEventListener("mousedown", (event) => {
+      const option = event.target;
+      if (option.tagName !== "OPTION" || option.disabled || event.shiftKey) return;
+      event.preventDefault();
+      const top = select.scrollTop;
+      option.selected = !option.selected;
+      select.focus();
+      select.scrollTop = top;
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+    const hint = document.getElementById(`${select.id}-hint`);
+    if (hint) hint.textContent = hint.textContent.replace(/^Several can be selected: [^.]*\./, "Click an option to select or clear it.");
+  });
 }
 
 function setUpWizard() {
@@ -427,6 +448,7 @@ function setUpWizard() {
   });
 
   setUpPolicyHints(form);
+  setUpMultiSelects(form);
   setUpCountryFilter(form);
   render();
   if (form.dataset.step && $("[aria-invalid=true]", form)) focusStep();
