@@ -35,6 +35,7 @@ from certdesk.web.authenticator_form import (
 from certdesk.web.routing import WebRoute
 from certdesk.web.session import Ctx, FormPrincipal, PagePrincipal, actor_for, form_field
 from certdesk.web.templating import render
+from certdesk.web.wizard_form import pydantic_field_errors
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -55,9 +56,7 @@ def _validated(model: type[Model], **values: Any) -> Model:
     try:
         return model(**values)
     except ValidationError as exc:
-        raise InvalidInput(
-            FieldError(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()
-        ) from None
+        raise InvalidInput(pydantic_field_errors(exc)) from None
 
 
 def _schemas() -> dict[str, AuthenticatorSchemaOut]:
