@@ -36,6 +36,7 @@ def _print_progress(percent: int, description: str) -> None:
 def run_with_progress(ctx: AppContext, job_id: int, *, quiet: bool = False) -> JobOut:
     """Run ``job_id`` here, printing progress; raise the job's error if it failed."""
     listener = None if quiet else _print_progress
+    jobs.recover_interrupted(ctx)  # jobs of a process that died: fail them, remove their records
     done = jobs.run_job(ctx, job_id, listener=listener)
     if done is None:
         done = _follow(ctx, job_id, quiet)

@@ -16,7 +16,7 @@ from certdesk.crypto import csr as csr_mod
 from certdesk.crypto import details as details_mod
 from certdesk.crypto import names
 from certdesk.errors import ACMEError, CertdeskError, Conflict, FieldError, InvalidInput
-from certdesk.services import audit, jobs
+from certdesk.services import audit, jobs, renewal_plans
 from certdesk.services.accounts import client_for_account
 from certdesk.services.certificate_checks import check_create
 from certdesk.services.certificate_schemas import (
@@ -32,7 +32,7 @@ from certdesk.services.certificate_schemas import (
 )
 from certdesk.services.context import Actor, AppContext
 from certdesk.services.dns_challenges import authenticator_names
-from certdesk.services.issuance import ISSUE, RENEW, plan_renewal
+from certdesk.services.issuance import ISSUE, RENEW
 from certdesk.services.schemas import DownloadFile
 from certdesk.storage.certificates import CertificateRecord, CertificateRepository
 from certdesk.storage.models import CSRRow
@@ -191,11 +191,9 @@ def update(
                 )
             record = repo.rename(certificate_id, data.name)
             ctx.files.rename(old.name, data.name)
-        if data.renew_days is not None and data.renew_days != old.renew_days:
-            at, reason = plan_renewal(record.not_after, data.renew_days, ctx.clock.now())
-            record = repo.update(
-                certificate_id, renew_days=data.renew_days, renew_at=at, renew_reason=reason
-            )
+        days_changed = data.renew_days is not None and data.renew_days != old.renew_days
+        if days_changed:
+            record = repo.update(certificate_id, renew_days=data.renew_days)
         if record != old:
             audit.record(
                 ctx,
@@ -207,6 +205,9 @@ def update(
                 detail={"old_name": old.name, "renew_days": record.renew_days},
                 session=session,
             )
+    if days_changed:
+        renewal_plans.replan(ctx, certificate_id, ctx.clock.now())
+        record = _record(ctx, certificate_id)
     return _details(ctx, record)
 
 

@@ -22,7 +22,7 @@ from certdesk.acme import ACMEClient, IssuedCertificate, Order
 from certdesk.dns.base import TXTRecord
 from certdesk.dns.propagation import PropagationProgress
 from certdesk.errors import ACMEError, CertdeskError, Conflict
-from certdesk.services import audit
+from certdesk.services import audit, renewal_plans
 from certdesk.services.accounts import AccountRequest, open_account
 from certdesk.services.context import Actor, AppContext
 from certdesk.services.dns_challenges import (
@@ -56,7 +56,9 @@ class IssueSource:
 
 
 def plan_renewal(not_after: datetime, renew_days: int, now: datetime) -> tuple[datetime, str]:
-    """When to renew: ``renew_days`` before expiry ("Renew Certificate Days"), not in the past."""
+    """A first plan stored with the row: ``renew_days`` before expiry ("Renew Certificate Days"),
+    not in the past; ``renewal_plans`` then decides with the whole policy (ARI, short-lived
+    certificates, emergencies, backoff) and overwrites it."""
     at = not_after - timedelta(days=renew_days)
     if at <= now:
         return now, f"less than {renew_days} days (Renew Certificate Days) left"
@@ -210,6 +212,7 @@ def run_issue(ctx: AppContext, job: RunningJob) -> dict[str, Any]:
             session=session,
         )
         ctx.files.write(name, key_pem=key_pem, chain_pem=issued.chain_pem)
+    renewal_plans.replan(ctx, record.id, ctx.clock.now())
     job.progress(100, f"ACME certificate {name} created")
     return _result(record.id, name, issued, time.monotonic() - started)
 
@@ -246,10 +249,7 @@ def run_renew(ctx: AppContext, job: RunningJob) -> dict[str, Any]:
     try:
         issued, account = issue(ctx, job, source)
     except CertdeskError as exc:
-        with ctx.db.session() as session:
-            CertificateRepository(session, ctx.box, ctx.clock).record_failure(
-                certificate_id, exc.message
-            )
+        renewal_plans.record_failure(ctx, certificate_id, exc.message, ctx.clock.now())
         raise
     renew_at, reason = plan_renewal(issued.not_after, cert.renew_days, ctx.clock.now())
     with ctx.db.session() as session:
@@ -271,6 +271,7 @@ def run_renew(ctx: AppContext, job: RunningJob) -> dict[str, Any]:
             session=session,
         )
         ctx.files.write(record.name, key_pem=key_pem, chain_pem=issued.chain_pem)
+    renewal_plans.record_success(ctx, certificate_id, ctx.clock.now())
     job.progress(100, f"ACME certificate {record.name} renewed")
     return _result(certificate_id, record.name, issued, time.monotonic() - started)
 
@@ -288,10 +289,12 @@ def recover(ctx: AppContext, record: JobRecord) -> str:
         else:
             repo.clear_dns_records(record.id)
     if record.kind == RENEW and record.certificate_id is not None:
-        with ctx.db.session() as session:
-            CertificateRepository(session, ctx.box, ctx.clock).record_failure(
-                record.certificate_id, "The renewal was interrupted; it will be tried again."
-            )
+        renewal_plans.record_failure(
+            ctx,
+            record.certificate_id,
+            "The renewal was interrupted; it will be tried again.",
+            ctx.clock.now(),
+        )
     if left:
         return f"These TXT records could not be removed: {', '.join(left)}."
     if record.dns_records:
