@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import stat
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
@@ -169,3 +172,31 @@ def test_garbage_token_after_a_key_file_change_is_still_a_storage_error(tmp_path
     path.write_text("\n".join((generate_key(), *read_key_file(path))) + "\n")
     with pytest.raises(StorageError, match="wrong or missing"):
         box.decrypt("é")
+
+
+def _first_use(data_dir: Path, barrier: Barrier, tokens: Queue[str]) -> None:
+    barrier.wait(timeout=60)
+    tokens.put(load_secret_box(Settings(data_dir=data_dir)).encrypt(b"from a racing process"))
+
+
+def test_processes_racing_to_create_the_key_file_share_one_key(tmp_path: Path) -> None:
+    """The first process to link its key file in wins; the others read that file, never
+    replace it, so every token made by any of them opens with the file's key."""
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(4)
+    tokens: Queue[str] = spawn.Queue()
+    data_dir = tmp_path / "data"
+    processes = [
+        spawn.Process(target=_first_use, args=(data_dir, barrier, tokens)) for _ in range(4)
+    ]
+    for process in processes:
+        process.start()
+    made = [tokens.get(timeout=60) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
+    keys = read_key_file(data_dir / KEY_FILE_NAME)
+    assert len(keys) == 1
+    box = SecretBox(keys, source="test")
+    assert [box.decrypt(token) for token in made] == [b"from a racing process"] * 4
+    assert [p.name for p in data_dir.iterdir()] == [KEY_FILE_NAME]
