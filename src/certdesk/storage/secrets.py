@@ -58,8 +58,9 @@ class SecretBox:
     """Encrypts with the first key and decrypts with any of them.
 
     ``source`` says where the keys were read from; it appears in error messages so an admin knows
-    what to fix. A box over a key file re-reads the file once when a token does not open, so a
-    rotation done by another process (``certdesk secrets rotate``) is picked up without a restart.
+    what to fix. A box over a key file re-reads it when it changed before encrypting, and when a
+    token does not open, so a rotation done by another process (``certdesk secrets rotate``)
+    takes effect in a running server without a restart.
     """
 
     def __init__(self, keys: Sequence[str], *, source: str, key_file: Path | None = None) -> None:
@@ -67,6 +68,7 @@ class SecretBox:
         self.key_file = key_file
         self._lock = threading.Lock()
         self._keys: tuple[str, ...] = ()
+        self._file_state = self._stat_key_file()
         self._fernet = self._build(keys)
 
     def _build(self, keys: Sequence[str]) -> MultiFernet:
@@ -91,7 +93,9 @@ class SecretBox:
         return len(self._keys)
 
     def encrypt(self, data: bytes) -> str:
-        """A Fernet token of ``data`` under the first key."""
+        """A Fernet token of ``data`` under the first key (of the key file as it is now)."""
+        if self.key_file is not None and self._stat_key_file() != self._file_state:
+            self._reload()
         return self._fernet.encrypt(data).decode("ascii")
 
     def decrypt(self, token: str) -> bytes:
@@ -133,14 +137,25 @@ class SecretBox:
         if self.key_file is None:
             return False
         with self._lock:
+            state = self._stat_key_file()
             try:
                 keys = read_key_file(self.key_file)
             except StorageError:
                 return False
+            self._file_state = state
             if keys == self._keys:
                 return False
             self._fernet = self._build(keys)
             return True
+
+    def _stat_key_file(self) -> tuple[int, int, int] | None:
+        if self.key_file is None:
+            return None
+        try:
+            info = self.key_file.stat()
+        except OSError:
+            return None
+        return (info.st_ino, info.st_mtime_ns, info.st_size)
 
     def _wrong_key_error(self) -> StorageError:
         if self.key_file is not None:

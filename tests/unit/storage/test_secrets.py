@@ -165,6 +165,19 @@ def test_unwritable_data_dir_is_a_storage_error(tmp_path: Path) -> None:
         load_secret_box(Settings(data_dir=blocker / "data"))
 
 
+def test_box_encrypts_under_the_new_first_key_after_a_rotation(tmp_path: Path) -> None:
+    running = load_secret_box(Settings(data_dir=tmp_path))
+    path = tmp_path / KEY_FILE_NAME
+    old_keys = read_key_file(path)
+    new_key = generate_key()
+    tmp = tmp_path / "new.key"
+    tmp.write_text("\n".join((new_key, *old_keys)) + "\n")
+    tmp.chmod(0o600)
+    os.replace(tmp, path)  # as rotate_secrets writes it
+    token = running.encrypt(b"written after the rotation")
+    assert Fernet(new_key).decrypt(token.encode()) == b"written after the rotation"
+
+
 def test_garbage_token_after_a_key_file_change_is_still_a_storage_error(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     box = load_secret_box(settings)
