@@ -1,7 +1,8 @@
 """Jobs: long work (issuance, renewal) persisted with progress, run by worker threads.
 
-``enqueue`` stores a WAITING job; a ``JobRunner`` (``settings.workers`` threads inside
-``certdesk serve``, started and stopped by the app's lifespan through ``running_jobs``) claims
+``enqueue`` stores a WAITING job; a ``JobRunner`` (``job_runner.py``: ``settings.workers``
+threads inside ``certdesk serve``, started and stopped by the app's lifespan through
+``running_jobs``) claims
 jobs through the database, so each runs exactly once even with several instances on one
 PostgreSQL. ``run_job`` runs one given job in the calling thread (the CLI does this). While a
 job runs, a heartbeat is written every few seconds; a RUNNING job whose heartbeat is older than
@@ -23,12 +24,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from certdesk.errors import ACMEError, CertdeskError, Conflict, FieldError, InvalidInput
 from certdesk.services.certificate_schemas import JobError, JobOut, JobPage, JobProgress
 from certdesk.services.context import AppContext
 from certdesk.storage.jobs import JobRecord, JobRepository
+
+if TYPE_CHECKING:
+    from certdesk.services.job_runner import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +40,14 @@ log = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL = 5.0
 #: A RUNNING job not heard of for this long is taken for dead.
 STALE_AFTER = timedelta(seconds=60)
-#: Seconds a worker waits for new work before asking the database again.
-POLL_INTERVAL = 0.5
-#: Seconds between two looks for jobs abandoned by dead instances.
-RECOVER_INTERVAL = 30.0
 MAX_PAGE = 500
 #: Seconds between two writes of a running job's progress to its row.
 PROGRESS_WRITE_INTERVAL = 0.25
 
 ProgressListener = Callable[[int, str], None]
+
+#: The running runner of each context, to wake when a job is enqueued (``job_runner``).
+WAKERS: dict[int, Callable[[], None]] = {}
 
 
 @dataclass(frozen=True)
@@ -131,9 +134,9 @@ def enqueue(
         record = JobRepository(session, ctx.box).add(
             kind, arguments, ctx.clock.now(), certificate_id=certificate_id, secrets=secrets
         )
-    runner = _RUNNERS.get(id(ctx))
-    if runner is not None:
-        runner.wake()
+    wake = WAKERS.get(id(ctx))
+    if wake is not None:
+        wake()
     return record.id
 
 
@@ -323,84 +326,11 @@ def job_out(record: JobRecord) -> JobOut:
     )
 
 
-# -- the runner --------------------------------------------------------------------------------
-
-_RUNNERS: dict[int, JobRunner] = {}
-
-
-class JobRunner:
-    """``workers`` threads claiming and running jobs until ``stop``."""
-
-    def __init__(
-        self, ctx: AppContext, workers: int | None = None, poll_interval: float = POLL_INTERVAL
-    ) -> None:
-        self.ctx = ctx
-        self.workers = max(1, workers if workers is not None else ctx.settings.workers)
-        self.poll_interval = poll_interval
-        self.name = worker_name()
-        self._stop = threading.Event()
-        self._work = threading.Condition()
-        self._pending = 0
-        self._threads: list[threading.Thread] = []
-
-    def start(self) -> JobRunner:
-        try:
-            recover_interrupted(self.ctx)
-        except CertdeskError:
-            log.exception("could not look for interrupted jobs")
-        for index in range(self.workers):
-            thread = threading.Thread(
-                target=self._loop, args=(index,), daemon=True, name=f"certdesk-job-{index}"
-            )
-            thread.start()
-            self._threads.append(thread)
-        _RUNNERS[id(self.ctx)] = self
-        return self
-
-    def wake(self) -> None:
-        with self._work:
-            self._pending += 1
-            self._work.notify()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop claiming; wait up to ``timeout`` s for running jobs (a job still running then
-        is recovered by the next start)."""
-        self._stop.set()
-        with self._work:
-            self._work.notify_all()
-        for thread in self._threads:
-            thread.join(timeout=timeout)
-        if _RUNNERS.get(id(self.ctx)) is self:
-            del _RUNNERS[id(self.ctx)]
-
-    def _loop(self, index: int) -> None:
-        worker = f"{self.name}:{index}"
-        next_recover = RECOVER_INTERVAL
-        idle = 0.0
-        while not self._stop.is_set():
-            try:
-                done = run_job(self.ctx, worker=worker)
-            except CertdeskError:
-                log.exception("job runner %s could not claim a job", worker)
-                done = None
-            if done is not None:
-                continue
-            with self._work:
-                if self._pending == 0 and not self._stop.is_set():
-                    self._work.wait(self.poll_interval)
-                self._pending = max(0, self._pending - 1)
-            idle += self.poll_interval
-            if index == 0 and idle >= next_recover:
-                idle = 0.0
-                try:
-                    recover_interrupted(self.ctx)
-                except CertdeskError:
-                    log.exception("could not look for interrupted jobs")
-
-
 @contextmanager
 def running_jobs(ctx: AppContext, workers: int | None = None) -> Iterator[JobRunner]:
-    """A started runner for the duration of the block (the app's lifespan uses this)."""
+    """A started ``JobRunner`` for the duration of the block (the app's lifespan uses this)."""
+    from certdesk.services.job_runner import JobRunner
+
     runner = JobRunner(ctx, workers).start()
     try:
         yield runner

@@ -15,6 +15,7 @@ import pytest
 from certdesk.errors import ACMEError, ACMEProblem
 from certdesk.services import issuance, jobs
 from certdesk.services.context import AppContext
+from certdesk.services.job_runner import JobRunner
 from tests.integration.issuance.conftest import test_settings
 
 COUNT_KIND = "test.count"
@@ -51,7 +52,7 @@ def test_each_job_runs_exactly_once_across_instances(
         AppContext.open(test_settings(db_ctx.settings.data_dir, db_ctx.settings.database_url))
         for _ in range(2)
     ]
-    runners = [jobs.JobRunner(c, workers=3, poll_interval=0.05) for c in [db_ctx, *others]]
+    runners = [JobRunner(c, workers=3, poll_interval=0.05) for c in [db_ctx, *others]]
     try:
         for runner in runners:
             runner.start()
