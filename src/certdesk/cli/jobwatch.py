@@ -18,7 +18,6 @@ from certdesk.errors import (
     DNSError,
     FieldError,
     InvalidInput,
-    NotFound,
 )
 from certdesk.services import jobs
 from certdesk.services.certificate_schemas import JobOut
@@ -73,8 +72,6 @@ def job_failure(job: JobOut) -> CertdeskError:
         return ACMEError(error.message, problem)
     if error.kind in ("DNSError", "PropagationTimeout"):
         return DNSError(error.message)
-    if error.kind == "NotFound":
-        return NotFound("object", error.message)
     if error.kind == "Conflict":
         return Conflict(error.message)
     return CertdeskError(error.message)

@@ -75,8 +75,8 @@ class JobRunner:
         while not self._stop.is_set():
             try:
                 done = run_job(self.ctx, worker=worker)
-            except CertdeskError:
-                log.exception("job runner %s could not claim a job", worker)
+            except Exception:  # the worker's boundary: log, wait, go on
+                log.exception("job runner %s could not claim or finish a job", worker)
                 done = None
             if done is not None:
                 continue
