@@ -37,7 +37,7 @@ cookie_scheme = APIKeyCookie(
 )
 
 
-def get_ctx(request: Request) -> AppContext:
+async def get_ctx(request: Request) -> AppContext:
     """The application context the app was built with."""
     ctx: AppContext = request.app.state.ctx
     return ctx
@@ -94,7 +94,7 @@ async def require_principal(
 Authenticated = Annotated[auth.Principal, Depends(require_principal)]
 
 
-def get_actor(request: Request, principal: Authenticated) -> Actor:
+async def get_actor(request: Request, principal: Authenticated) -> Actor:
     """The audit-log actor for the authenticated caller."""
     return Actor(username=principal.username, client=client_address(request))
 
