@@ -370,3 +370,52 @@ def test_options_show_their_policy(logged_in: Page) -> None:
     page.get_by_label("Key Type", exact=True).select_option("EC")
     page.get_by_label("EC Curve", exact=True).select_option("SECP521R1")
     expect(options.locator("[data-policy-for=f-ec-curve]")).to_contain_text("Let's Encrypt")
+
+
+def test_confirm_summary_shows_the_documented_settings(logged_in: Page) -> None:
+    """csr-screens.md: Confirm Options shows Type, Key Type, Key Length, Digest Algorithm,
+    Country and Basic Constraints Config (in that order), here with the multiple selects' values."""
+    page = logged_in
+    page.goto("/csrs/new")
+    page.get_by_label("Name", exact=True).fill("summary")
+    next_step(page, "Certificate Options")
+    page.get_by_label("Key Length", exact=True).select_option("4096")
+    page.get_by_label("Digest Algorithm", exact=True).select_option("SHA512")
+    next_step(page, "Certificate Subject")
+    page.get_by_label("Country").select_option("FR")
+    page.get_by_label("Common Name").fill("summary.example.com")
+    add_sans(page, "summary.example.com")
+    constraints = next_step(page, "Extra Constraints")
+    constraints.get_by_label("Basic Constraints", exact=True).check()
+    constraints.get_by_label("Path Length").fill("0")
+    constraints.get_by_label("Basic Constraints Config").select_option(["CA", "Critical Extension"])
+    constraints.get_by_label("Key Usage", exact=True).check()
+    constraints.get_by_label("Key Usage Config").select_option(["Key Cert Sign", "CRL Sign"])
+    next_step(page, "Confirm Options")
+    shown = summary(page)
+    documented = ["Type", "Key Type", "Key Length", "Digest Algorithm", "Country"]
+    documented.append("Basic Constraints Config")
+    assert [k for k in shown if k in documented] == documented
+    assert shown["Type"] == "Certificate Signing Request"
+    assert shown["Key Type"] == "RSA"
+    assert shown["Key Length"] == "4096"
+    assert shown["Digest Algorithm"] == "SHA512"
+    assert shown["Country"] == "France"
+    assert shown["Basic Constraints Config"] == "CA, Critical Extension"
+    assert shown["Path Length"] == "0"
+    assert shown["Usages"] == "Disabled"
+    assert shown["Key Usage Config"] == "Key Cert Sign, CRL Sign"
+
+    # Changing a select on an earlier step changes the summary.
+    page.get_by_role("button", name="Back").click()
+    page.get_by_label("Basic Constraints Config").select_option([])
+    next_step(page, "Confirm Options")
+    assert summary(page)["Basic Constraints Config"] == "None selected"
+    page.get_by_role("button", name="Save").click()
+    # CA unset but Key Cert Sign asked for: the server refuses, beside Key Usage Config.
+    constraints = step(page, "Extra Constraints")
+    expect(constraints.get_by_label("Key Usage Config")).to_have_values(
+        ["key_cert_sign", "crl_sign"]
+    )
+    expect(constraints.get_by_label("Basic Constraints Config")).to_have_values([])
+    expect(constraints.get_by_label("Path Length")).to_have_value("0")
