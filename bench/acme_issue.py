@@ -131,7 +131,7 @@ class Certdesk:
                 raise RuntimeError(f"job {job_id} failed: {job['error']}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"job {job_id} did not finish in {timeout} s")
-            time.sleep(0.01)
+            time.sleep(0.02)
 
     def one(self) -> float:
         _, body = self.prepare()
