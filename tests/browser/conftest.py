@@ -43,7 +43,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if shutil.which(CHROMIUM) is None:
         raise RuntimeError(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
@@ -53,7 +53,7 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One server for the session (a fresh one per test would spend seconds on Argon2 and
     migrations); ``clean_server`` empties it before each test."""
@@ -63,7 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield live
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api(server: LiveServer) -> Iterator[httpx.Client]:
     with server.client() as client:
         yield client
@@ -131,7 +131,7 @@ def log_in(page: Page, server: LiveServer, path: str = "/certificates") -> None:
     expect(page.get_by_role("button", name="Log Out")).to_be_visible()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def session_state(browser: Browser, server: LiveServer) -> StorageState:
     """Cookies of one login through the login page, shared by the tests' contexts."""
     ctx = new_context(browser, server)
