@@ -4,7 +4,8 @@
 whose next question is due, connects once per directory (with the CA bundle stored with the
 directory's account), asks for each certificate's suggested window and stores it with the
 renewal decision it leads to (``renewal_plans.record_renewal_info``: an unchanged window keeps
-its chosen time). The next question for a certificate is asked after the CA's ``Retry-After``
+its chosen time). A certificate never asked about — new, or just renewed (a new serial) — is
+asked first. The next question for a certificate is asked after the CA's ``Retry-After``
 (between ``min_wait`` and ``max_wait``); a CA without ARI is asked again after a day, and a CA
 that fails after ``error_wait`` — the renewal then follows Renew Certificate Days as before. The
 times are kept in memory: after a restart every certificate is asked once more, ``batch`` per
@@ -46,8 +47,13 @@ class ARIOutcome:
 @dataclass(frozen=True)
 class _Target:
     id: int
+    serial: str
     directory: str
     account_id: int | None
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.id, self.serial)
 
 
 class ARIPoller:
@@ -71,26 +77,32 @@ class ARIPoller:
         self.min_wait, self.max_wait = min_wait, max_wait
         self.error_wait, self.no_ari_wait = error_wait, no_ari_wait
         self.rng = rng
-        self.next_poll: dict[int, datetime] = {}
+        #: (certificate id, serial) → when to ask next.
+        self.next_poll: dict[tuple[int, str], datetime] = {}
 
     def _due(self, now: datetime) -> list[_Target]:
         with self.ctx.db.session() as session:
             rows = session.execute(
                 select(
-                    CertificateRow.id, CertificateRow.acme_directory, CertificateRow.acme_account_id
+                    CertificateRow.id,
+                    CertificateRow.serial,
+                    CertificateRow.acme_directory,
+                    CertificateRow.acme_account_id,
                 )
                 .where(CertificateRow.revoked_at.is_(None), CertificateRow.not_after > now)
                 .order_by(CertificateRow.id)
             ).all()
-        live = {row.id for row in rows}
-        for gone in set(self.next_poll) - live:
+        # Keyed by serial too: a renewed certificate is a new one, asked about at once.
+        keys = {(row.id, row.serial) for row in rows}
+        for gone in set(self.next_poll) - keys:
             del self.next_poll[gone]
         due = [
-            _Target(row.id, row.acme_directory, row.acme_account_id)
+            _Target(row.id, row.serial, row.acme_directory, row.acme_account_id)
             for row in rows
-            if self.next_poll.get(row.id, now) <= now
+            if self.next_poll.get((row.id, row.serial), now) <= now
         ]
-        due.sort(key=lambda t: self.next_poll.get(t.id, now))
+        # Never asked first, then the longest waiting.
+        due.sort(key=lambda t: (t.key in self.next_poll, self.next_poll.get(t.key, now)))
         return due[: self.batch]
 
     def _connect(self, directory: str, account_id: int | None) -> ACMEClient:
@@ -115,10 +127,10 @@ class ARIPoller:
             except CertdeskError as exc:
                 error = f"cannot reach {directory} for renewal information: {exc.message}"
                 log.warning("%s", error)
-                outcomes += [self._after(t.id, now + self.error_wait, None, error) for t in targets]
+                outcomes += [self._after(t, now + self.error_wait, None, error) for t in targets]
                 continue
             if not client.has_renewal_info:
-                outcomes += [self._after(t.id, now + self.no_ari_wait) for t in targets]
+                outcomes += [self._after(t, now + self.no_ari_wait) for t in targets]
                 continue
             for target in targets:
                 outcomes.append(self._ask(client, target, now))
@@ -130,26 +142,26 @@ class ARIPoller:
                 row = session.get(CertificateRow, target.id)
                 chain = row.chain_pem.encode("ascii") if row is not None else None
             if chain is None:
-                return self._after(target.id, now + self.no_ari_wait)
+                return self._after(target, now + self.no_ari_wait)
             info = client.renewal_info(chain)
             if info is None:
-                return self._after(target.id, now + self.no_ari_wait)
+                return self._after(target, now + self.no_ari_wait)
             decision = record_renewal_info(
                 self.ctx, target.id, info, now, self.policy, rng=self.rng
             )
         except CertdeskError as exc:
             error = f"renewal information for certificate {target.id}: {exc.message}"
             log.warning("%s", error)
-            return self._after(target.id, now + self.error_wait, None, error)
+            return self._after(target, now + self.error_wait, None, error)
         wait = min(max(info.retry_after - now, self.min_wait), self.max_wait)
-        return self._after(target.id, now + wait, decision)
+        return self._after(target, now + wait, decision)
 
     def _after(
         self,
-        certificate_id: int,
+        target: _Target,
         when: datetime,
         decision: RenewalDecision | None = None,
         error: str | None = None,
     ) -> ARIOutcome:
-        self.next_poll[certificate_id] = when
-        return ARIOutcome(certificate_id, decision, when, error)
+        self.next_poll[target.key] = when
+        return ARIOutcome(target.id, decision, when, error)

@@ -13,7 +13,7 @@ renewal stored the new certificate. The scheduler reads ``renew_at`` through its
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -34,6 +34,8 @@ from certdesk.services.renewal_policy import (
 )
 from certdesk.storage.models import CertificateRow
 
+#: How far CAs may set ``not_before`` before the moment of issuance.
+BACKDATE_ALLOWANCE = timedelta(hours=2)
 #: The ``renew_reason`` column's width.
 REASON_WIDTH = 255
 ERROR_WIDTH = 4000
@@ -95,11 +97,16 @@ def facts_of(row: PlanFields, *, deploy_error: str | None = None) -> Certificate
 
 
 def window_of(row: PlanFields) -> ARIWindow | None:
-    """The ARI window stored in the row, if the CA gave one for this certificate. A window that
-    starts before the certificate was issued belongs to the one it replaced (a renewal that did
-    not clear it): no CA suggests renewing a certificate before it exists, so it is ignored."""
+    """The ARI window stored in the row, if the CA gave one for this certificate.
+
+    A window that starts before the certificate was issued (CAs backdate ``not_before`` by up to
+    an hour or so, hence the allowance) belongs to the certificate it replaced, when a renewal
+    left it behind: following it would renew the new certificate at once, again and again, so
+    it is ignored until the CA is asked about the new one."""
     start, end = row.ari_window_start, row.ari_window_end
-    if start is None or end is None or end < start or start < row.not_before:
+    if start is None or end is None or end < start:
+        return None
+    if start < row.not_before + BACKDATE_ALLOWANCE:
         return None
     return ARIWindow(start, end)
 

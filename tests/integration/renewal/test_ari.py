@@ -21,7 +21,7 @@ from certdesk.services.ari import ARIPoller
 from certdesk.services.context import AppContext
 from certdesk.services.renewal_policy import RenewalRule
 from certdesk.services.scheduler import RenewalScheduler
-from certdesk.storage.models import ACMEAccountRow, CertificateRow
+from certdesk.storage.models import ACMEAccountRow, CertificateRow, JobRow
 from tests.integration.acme.scripted_ca import Reply, ScriptedCA
 from tests.integration.renewal.conftest import NOW
 from tests.integration.renewal.helpers import row
@@ -209,3 +209,37 @@ def test_unreachable_directory(ctx: AppContext, ca: ScriptedCA) -> None:
     ca.stop()
     (outcome,) = ARIPoller(ctx).poll()
     assert outcome.error is not None and "cannot reach" in outcome.error
+
+
+def test_window_left_behind_by_a_renewal_is_not_followed(
+    ctx: AppContext, clock: FrozenClock, ca: ScriptedCA
+) -> None:
+    cert_id, path = add_ari_certificate(ctx, ca)
+    ca.script("GET", path, window(NOW - 2 * DAY, NOW - DAY))  # the CA wants it replaced now
+    poller = ARIPoller(ctx)
+    report = RenewalScheduler(ctx, ari=poller).sweep()
+    assert [cid for cid, _ in report.enqueued] == [cert_id]
+    # The renewal stores a 6-day certificate (backdated an hour) the way the issuance job does:
+    # new validity and serial, renew_at from Renew Certificate Days (already passed for a 6-day
+    # certificate), the old ARI window left in the row.
+    clock.advance(timedelta(minutes=5))
+    new_pem = leaf_pem(clock.now() - timedelta(hours=1), clock.now() + 6 * DAY)
+    with ctx.db.session() as session:
+        cert = session.get(CertificateRow, cert_id)
+        assert cert is not None
+        cert.chain_pem, cert.serial = new_pem.decode(), "02"
+        cert.not_before, cert.not_after = clock.now() - timedelta(hours=1), clock.now() + 6 * DAY
+        cert.renew_at = clock.now()
+        for job in session.query(JobRow).filter_by(certificate_id=cert_id):
+            job.state = "SUCCESS"
+    new_path = "/renewal-info/" + certificate_id(x509.load_pem_x509_certificate(new_pem))
+    ca.script("GET", new_path, Reply.problem(500, "serverInternal", "ARI is down"))
+
+    again = RenewalScheduler(ctx, ari=poller).sweep()
+    assert again.enqueued == ()  # not renewed again: the old window is not this certificate's
+    (asked,) = again.ari  # the renewed certificate is asked about at once (a new serial)
+    assert asked.certificate_id == cert_id
+    assert len(ca.requests_to("GET", new_path)) >= 1
+    stored = row(ctx, cert_id)
+    assert stored.renew_at == stored.not_before + (stored.not_after - stored.not_before) / 2
+    assert "Short-lived" in (stored.renew_reason or "")
