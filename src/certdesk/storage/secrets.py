@@ -235,6 +235,11 @@ def _write_private_file(path: Path, text: str, *, replace: bool) -> None:
     tmp = Path(tmp_name)
     try:
         os.fchmod(fd, 0o600)
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            # Keep the owner: root running `certdesk secrets rotate` for a server that runs as
+            # another user must not leave it a key file it cannot read.
+            owner = path.stat()
+            os.fchown(fd, owner.st_uid, owner.st_gid)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(text)
             handle.flush()

@@ -15,12 +15,14 @@ from cryptography.fernet import Fernet
 
 from certdesk.errors import StorageError
 from certdesk.settings import Settings
+from certdesk.storage.db import Database
 from certdesk.storage.secrets import (
     KEY_FILE_NAME,
     SecretBox,
     generate_key,
     load_secret_box,
     read_key_file,
+    rotate_secrets,
 )
 
 
@@ -213,3 +215,23 @@ def test_processes_racing_to_create_the_key_file_share_one_key(tmp_path: Path) -
     box = SecretBox(keys, source="test")
     assert [box.decrypt(token) for token in made] == [b"from a racing process"] * 4
     assert [p.name for p in data_dir.iterdir()] == [KEY_FILE_NAME]
+
+
+def test_rotation_keeps_the_key_files_owner(tmp_path: Path) -> None:
+    """Root rotating for a server that runs as another user leaves that user a readable file."""
+    if os.geteuid() != 0:
+        pytest.fail("this test checks a root-only behaviour; run the suite as root (CI does)")
+    settings = Settings(data_dir=tmp_path)
+    load_secret_box(settings)
+    path = tmp_path / KEY_FILE_NAME
+    os.chown(path, 4242, 4343)
+    db = Database(settings)
+    try:
+        db.upgrade()
+        rotate_secrets(db, settings)
+    finally:
+        db.dispose()
+    info = path.stat()
+    assert (info.st_uid, info.st_gid) == (4242, 4343)
+    assert stat.S_IMODE(info.st_mode) == 0o600
+    assert len(read_key_file(path)) == 2
