@@ -90,6 +90,19 @@ def test_create_poll_download_delete(
         renamed = client.patch(f"/certificates/{cert_id}", json={"renew_days": 20}).json()
         assert renamed["renew_days"] == 20
 
+        renewal = client.post(f"/certificates/{cert_id}/renew")
+        assert renewal.status_code == 202, renewal.text
+        renewed_job = wait_for_job(client, renewal.json()["job_id"])
+        assert renewed_job["state"] == "SUCCESS", renewed_job["error"]
+        assert renewed_job["kind"] == "acme.renew"
+        renewed = client.get(f"/certificates/{cert_id}").json()
+        assert renewed["serial"] != details["serial"]
+        old_serial = certs[0].serial_number
+        certs = x509.load_pem_x509_certificates(
+            client.get(f"/certificates/{cert_id}/certificate").content
+        )
+        assert certs[0].serial_number != old_serial
+
         deleted = client.delete(f"/certificates/{cert_id}")
         assert deleted.status_code == 200, deleted.text
         assert deleted.json()["revoked"] is True

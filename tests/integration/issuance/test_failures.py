@@ -107,8 +107,9 @@ class _LaterClock:
 
 
 def test_a_restart_in_the_middle_leaves_no_record_and_fails_the_job(
-    ctx: AppContext, pebble: PebbleServer, bind_server: BindServer, tmp_path: Path
+    db_ctx: AppContext, pebble: PebbleServer, bind_server: BindServer, tmp_path: Path
 ) -> None:
+    ctx = db_ctx
     a, b = unique_domain(), unique_domain()
     csr_id = make_csr(ctx, a, b)
     auth = add_rfc2136(ctx, bind_server)
@@ -137,7 +138,8 @@ def test_a_restart_in_the_middle_leaves_no_record_and_fails_the_job(
 
         # The next start of certdesk, a few minutes later, on the same data.
         later = AppContext.open(
-            test_settings(ctx.settings.data_dir), clock=_LaterClock(timedelta(minutes=5))
+            test_settings(ctx.settings.data_dir, ctx.settings.database_url),
+            clock=_LaterClock(timedelta(minutes=5)),
         )
         try:
             with jobs.running_jobs(later, workers=1):
