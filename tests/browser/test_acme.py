@@ -11,12 +11,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, StorageState, expect
 
 from certdesk.services import authenticators
 from certdesk.services.authenticator_schemas import AuthenticatorCreate
 from certdesk.services.context import Actor
-from tests.browser.conftest import create_csr
+from certdesk.web.acme import terms_href
+from tests.browser.conftest import create_csr, new_context
 from tests.fixtures.bind import BindServer
 from tests.fixtures.live_server import LiveServer
 from tests.fixtures.pebble import PebbleServer
@@ -126,3 +127,59 @@ def test_a_failed_issuance_says_why_and_offers_to_try_again(
     page.get_by_role("link", name="Try again").click()
     expect(page.get_by_role("heading", name="Create ACME Certificate")).to_be_visible()
     assert api.get("/certificates").json()["total"] == 0
+
+
+def test_terms_of_service_of_the_chosen_directory(
+    logged_in: Page, api: httpx.Client, browser: Browser, server: LiveServer,
+    session_state: StorageState, pebble: PebbleServer,
+) -> None:  # fmt: skip
+    """The screen shows the terms of service Pebble's directory names: looked up by the script
+    when the URI or CA bundle changes, and rendered by the server (also without JavaScript)."""
+    with httpx.Client(verify=pebble.ssl_context()) as client:
+        terms = client.get(pebble.directory_url).json()["meta"]["termsOfService"]
+    csr = create_csr(api, "tos", common="tos.example.com", san=["DNS:tos.example.com"])
+    page = logged_in
+    page.goto(f"/csrs/{csr['id']}/acme")
+    hint = page.locator("#f-tos-hint")
+    expect(page.get_by_label("Terms of Service")).to_have_accessible_description(
+        re.compile("I accept the terms of service")
+    )
+    page.get_by_label("Custom ACME Server Directory URI").check()
+    page.get_by_text("Account and server options").click()
+    page.get_by_label("CA Bundle").fill(ca_bundle(pebble))
+    page.get_by_label("ACME Server Directory URI", exact=True).fill(pebble.directory_url)
+    expect(hint.locator("[data-tos-link]")).to_have_text(terms)
+    # Without the bundle Pebble's HTTPS is not trusted: the page says the terms were not found.
+    page.get_by_label("CA Bundle").fill("")
+    expect(hint).to_contain_text("could not be found")
+    expect(hint.locator("[data-tos-link]")).to_have_count(0)
+
+    # The endpoint the script calls: a javascript: URL would never become a link.
+    answer = page.request.get(
+        "/acme/terms", params={"directory": pebble.directory_url, "ca_bundle": ca_bundle(pebble)}
+    )
+    assert answer.json() == {"url": terms, "href": terms}
+
+    # Without JavaScript the server renders the terms of the submitted directory.
+    ctx = new_context(browser, server, storage_state=session_state, java_script_enabled=False)
+    try:
+        nojs = ctx.new_page()
+        nojs.goto(f"/csrs/{csr['id']}/acme")
+        nojs.get_by_label("Identifier").fill("tos-cert")
+        nojs.get_by_label("Custom ACME Server Directory URI").check()
+        nojs.get_by_label("Custom URI").fill(pebble.directory_url)
+        nojs.get_by_text("Account and server options").click()
+        nojs.get_by_label("CA Bundle").fill(ca_bundle(pebble))
+        nojs.get_by_role("button", name="Save").click()  # no Terms of Service: an error
+        expect(nojs.locator("#f-tos-error")).to_be_visible()
+        expect(nojs.locator("#f-tos-hint [data-tos-link]")).to_have_text(terms)
+    finally:
+        ctx.close()
+
+
+def test_terms_links_only_to_safe_urls() -> None:
+    assert terms_href("https://letsencrypt.org/documents/LE-SA.pdf") is not None
+    assert terms_href("data:text/plain,Do%20what%20thou%20wilt") is not None
+    assert terms_href("javascript:alert(1)") is None
+    assert terms_href("data:text/html,<script>") is None
+    assert terms_href(None) is None

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from certdesk.errors import FieldError, InvalidInput
-from certdesk.services import authenticators, certificates, csrs, jobs
+from certdesk.services import acme_terms, authenticators, certificates, csrs, jobs
 from certdesk.services.auth import Principal
 from certdesk.services.certificate_schemas import (
     DEFAULT_RENEW_DAYS,
@@ -126,6 +126,17 @@ _FIELDS = (
 )
 
 
+def terms_href(url: str | None) -> str | None:
+    """``url`` when it is safe as a link target (http, https, plain-text data), else ``None``
+    (the page then shows it as text: a directory could name a ``javascript:`` URL)."""
+    if url is None:
+        return None
+    lowered = url.strip().lower()
+    if lowered.startswith(("https://", "http://", "data:text/plain,", "data:text/plain;")):
+        return url.strip()
+    return None
+
+
 def place_errors(
     errors: Sequence[FieldError], domains: Sequence[str]
 ) -> tuple[dict[str, list[str]], list[str]]:
@@ -158,6 +169,7 @@ def _form_page(
     presets = choices().acme_directories
     if not values.directory and presets:
         values = replace(values, directory=presets[0].value)
+    terms = acme_terms.terms_of_service_url(ctx, values.directory_uri, values.ca_bundle or None)
     return render(
         request,
         "acme.html",
@@ -170,6 +182,8 @@ def _form_page(
             "errors": by_field,
             "general": general,
             "eab_dropped": eab_dropped,
+            "terms": terms,
+            "terms_href": terms_href(terms),
             "min_days": MIN_RENEW_DAYS,
             "max_days": MAX_RENEW_DAYS,
         },
@@ -214,6 +228,20 @@ async def create_acme_submit(
             eab_dropped=bool(eab_hmac_key),
             status=422,
         )
+    )
+
+
+@router.get("/acme/terms")
+async def acme_terms_lookup(
+    ctx: Ctx, principal: PagePrincipal, directory: str = "", ca_bundle: str = ""
+) -> JSONResponse:
+    """The terms of service of a directory, for the Create ACME Certificate page's script:
+    ``{"url": ..., "href": ...}`` (``href`` only when safe as a link; both null when none)."""
+    url = await run_in_threadpool(
+        acme_terms.terms_of_service_url, ctx, directory, ca_bundle.strip() or None
+    )
+    return JSONResponse(
+        {"url": url, "href": terms_href(url)}, headers={"Cache-Control": "no-store"}
     )
 
 

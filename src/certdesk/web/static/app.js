@@ -477,10 +477,71 @@ function setUpCustomDirectory() {
   sync();
 }
 
+/* ---- Create ACME Certificate: the selected directory's terms of service ------------------- */
+function setUpTermsOfService() {
+  const form = $("#acme-form");
+  const terms = $("[data-tos-terms]");
+  if (!form || !terms) return;
+  const get = (name) => form.elements.namedItem(name);
+  const directory = () => {
+    const custom = get("custom_directory");
+    const typed = get("acme_directory_custom_uri").value.trim();
+    return custom && custom.checked && typed ? typed : get("acme_directory_uri").value;
+  };
+  let asked;
+  let timer = null;
+  const show = (data) => {
+    if (data.href) {
+      const link = document.createElement("a");
+      link.href = data.href;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      link.dataset.tosLink = "";
+      link.textContent = data.url;
+      terms.replaceChildren("Read them: ", link);
+    } else if (data.url) {
+      const code = document.createElement("code");
+      code.dataset.tosLink = "";
+      code.textContent = data.url;
+      terms.replaceChildren("They are at ", code);
+    } else {
+      terms.textContent = "The server's terms of service could not be found: read them on the CA's website before accepting.";
+    }
+  };
+  const lookUp = async () => {
+    const params = new URLSearchParams({ directory: directory() });
+    const bundle = get("ca_bundle").value.trim();
+    if (bundle) params.set("ca_bundle", bundle);
+    const query = params.toString();
+    if (query === asked) return;
+    asked = query;
+    terms.textContent = "Looking up the server's terms of service…";
+    try {
+      const response = await fetch(`/acme/terms?${query}`, { credentials: "same-origin" });
+      if (!response.ok) throw new Error(String(response.status));
+      const data = await response.json();
+      if (asked === query) show(data);
+    } catch (error) {
+      if (asked === query) show({ url: null, href: null });
+    }
+  };
+  const later = () => { clearTimeout(timer); timer = setTimeout(lookUp, 400); };
+  const initial = new URLSearchParams({ directory: directory() });
+  const initialBundle = get("ca_bundle").value.trim();
+  if (initialBundle) initial.set("ca_bundle", initialBundle);
+  asked = initial.toString();  // the server rendered the terms of this one
+  get("acme_directory_uri").addEventListener("change", lookUp);
+  get("custom_directory").addEventListener("change", lookUp);
+  get("acme_directory_custom_uri").addEventListener("input", later);
+  get("acme_directory_custom_uri").addEventListener("change", lookUp);
+  get("ca_bundle").addEventListener("input", later);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpMenus();
   setUpDialogs();
   setUpCopy();
   setUpWizard();
   setUpCustomDirectory();
+  setUpTermsOfService();
 });
