@@ -232,6 +232,10 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
+        # WAL with synchronous=NORMAL: a commit survives a crash of certdesk; on a power loss the
+        # newest transactions may roll back, and the file reconcile on start then removes the
+        # files of rows that are gone. It saves an fsync per commit (several ms on most disks).
+        cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         # Deleted and overwritten content (old sealed keys after a rotation, deleted CSRs) is
         # zeroed instead of lingering in free pages.

@@ -1,9 +1,11 @@
 """The files services read (like TrueNAS's /etc/certificates): ``<name>.csr``, ``<name>.key`` and
 ``<name>.crt`` (full chain) in ``settings.certificates_dir``, mirroring the database.
 
-Every write is atomic: the content goes to a temporary file in the same directory, is fsynced and
-renamed over the target, and the directory is fsynced, so a reader sees the old file or the new
-one, never half of one. The key file is created with mode 0400 from the start (the temporary file
+Every write is atomic: the content goes to a temporary file in the same directory and is renamed
+over the target, so a reader sees the old file or the new one, never half of one. With
+``durable=True`` the file and the directory are also fsynced; by default they are not, because the
+database is the source of truth and ``reconcile`` (run on every start) rewrites any file a power
+loss may have cut short. The key file is created with mode 0400 from the start (the temporary file
 too), so it is never readable by others, not even for an instant; the directory is created 0700.
 ``reconcile`` makes the directory match what the database says exactly, repairing whatever a crash
 between a row change and a file change left behind.
@@ -78,7 +80,8 @@ class _ReportBuilder:
 class CertificateFiles:
     """The certificate files of one directory."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, durable: bool = False) -> None:
+        self.durable = durable
         self.directory = directory
 
     def paths(self, name: str) -> FilePaths:
@@ -173,7 +176,8 @@ class CertificateFiles:
                 while view:
                     written = os.write(fd, view)
                     view = view[written:]
-                os.fsync(fd)
+                if self.durable:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
             os.replace(temp, path)
@@ -202,10 +206,13 @@ class CertificateFiles:
             raise self._error(f"remove {path.name}", exc) from None
 
     def _sync_directory(self) -> None:
+        if not self.durable:
+            return
         with contextlib.suppress(OSError):  # some file systems cannot fsync a directory
             fd = os.open(self.directory, os.O_RDONLY)
             try:
-                os.fsync(fd)
+                if self.durable:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
 

@@ -91,10 +91,10 @@ def test_failed_write_leaves_the_old_file_and_no_temp_file(
 ) -> None:
     paths = files.write("web", chain_pem=CRT)
 
-    def failing_fsync(fd: int) -> None:
+    def failing_write(fd: int, data: object) -> int:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "fsync", failing_fsync)
+    monkeypatch.setattr(os, "write", failing_write)
     with pytest.raises(StorageError, match="No space left on device"):
         files.write("web", chain_pem=b"new chain")
     monkeypatch.undo()
