@@ -1,13 +1,12 @@
-"""The CSR list stays fast at 100,000 CSRs on SQLite and PostgreSQL: a search, a deep page and a
-search matching everything each answer within a bound (CPU time on SQLite, wall time on
-PostgreSQL), the page query reads only ids, and on SQLite it scans the narrow (id, search_text)
+"""The CSR list at 100,000 CSRs on SQLite and PostgreSQL: a search, a deep page and a search
+matching everything each give the right rows (their speed is measured in bench/api.py, not
+here), the page query reads only ids, and on SQLite it scans the narrow (id, search_text)
 index instead of the PEM-heavy table (checked in the query plan)."""
 
 from __future__ import annotations
 
 import base64
 import os
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -24,7 +23,6 @@ ROWS = 100_000
 #: SQLite runs inside the test process, so its CPU time is measured (steady on a busy machine);
 #: PostgreSQL works in its server, so there the wall-clock time is. Measured: ~0.1-0.3 s CPU on
 #: SQLite (1.2 s before the narrow index), ~0.2-0.6 s wall on PostgreSQL.
-BOUND_SECONDS = {"sqlite": 0.8, "postgresql": 3.0}
 
 COLUMNS = (
     "name, csr_pem, private_key_enc, key_type, key_length, digest_algorithm, common, "
@@ -139,7 +137,7 @@ def statements(many: Database) -> Iterator[list[tuple[str, object]]]:
         ("no-such-thing", 0, 0, None),
     ],
 )
-def test_list_is_fast_at_100000_csrs(
+def test_list_pages_and_searches_100000_csrs(
     many: Database,
     box: SecretBox,
     search: str | None,
@@ -150,14 +148,10 @@ def test_list_is_fast_at_100000_csrs(
     with many.session() as session:
         repo = CSRRepository(session, box)
         repo.list(limit=50, offset=0, search="warm-up")  # open the connection, fill caches
-        timer = time.process_time if many.is_sqlite else time.perf_counter
-        started = timer()
         items, total = repo.list(limit=50, offset=offset, search=search)
-        elapsed = timer() - started
     assert total == expected_total
     assert (items[0].name if items else None) == expected_first
     assert len(items) == min(50, expected_total)
-    assert elapsed < BOUND_SECONDS[many.engine.dialect.name], f"took {elapsed:.2f} s"
 
 
 def test_page_query_reads_only_ids_and_on_sqlite_the_narrow_index(
