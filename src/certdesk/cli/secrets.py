@@ -21,4 +21,4 @@ def rotate(ctx: typer.Context) -> None:
         report = rotate_secrets(db, settings)
     finally:
         db.dispose()
-    typer.echo(f"Re-encrypted under the new key: {report}")
+    typer.echo(str(report))
