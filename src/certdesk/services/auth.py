@@ -126,7 +126,7 @@ def check_username(username: str, field: str = "username") -> list[FieldError]:
 def add_or_reset_user(
     ctx: AppContext, username: str, password: str, actor: Actor | None = None
 ) -> UserInfo:
-    """Create the user, or set a new password for the existing one."""
+    """Create the user, or set a new password for the existing one (closing its web sessions)."""
     errors = check_username(username)
     if len(password) < MIN_PASSWORD:
         errors.append(FieldError("password", f"must be at least {MIN_PASSWORD} characters long"))
@@ -138,6 +138,8 @@ def add_or_reset_user(
     with ctx.db.session() as session:
         created = repo.find_user(session, username) is None
         user = repo.save_user(session, username, password_hash, ctx.clock.now())
+        if not created:  # a new password ends every open web session of the user
+            repo.delete_user_sessions(session, user.id)
     audit.record(
         ctx,
         actor or Actor(username),

@@ -212,6 +212,12 @@ def delete_session(session: Session, session_hash: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def delete_user_sessions(session: Session, user_id: int) -> int:
+    """Close every web session of one user (after a password reset)."""
+    result = session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def delete_expired_sessions(session: Session, now: datetime) -> int:
     result = session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= now))
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -121,8 +121,11 @@ def test_user_rules(frozen: AppContext) -> None:
     with pytest.raises(InvalidInput) as bad:
         auth.add_or_reset_user(frozen, "no spaces", "short")
     assert {e.field for e in bad.value.errors} == {"username", "password"}
+    before = auth.login(frozen, "alice", PASSWORD, None)
     reset = auth.add_or_reset_user(frozen, "alice", "another good password")
     assert not reset.created
+    with pytest.raises(AuthError):  # the reset closed the session opened with the old password
+        auth.session_user(frozen, before.token)
     with pytest.raises(AuthError):
         auth.login(frozen, "alice", PASSWORD, None)
     assert auth.login(frozen, "alice", "another good password", None)
