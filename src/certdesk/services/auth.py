@@ -18,6 +18,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -46,8 +47,12 @@ ACTION_TOKEN_REVOKE = "token.revoke"
 ACTION_USER_SAVE = "user.save"
 
 _hasher = PasswordHasher()
-#: A hash to verify against when the user does not exist, so timing does not reveal usernames.
-_DUMMY_HASH = _hasher.hash("certdesk-no-such-user")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so timing hides usernames."""
+    return _hasher.hash("certdesk-no-such-user")
 
 
 @dataclass(frozen=True)
@@ -273,7 +278,7 @@ def login(ctx: AppContext, username: str, password: str, client: str | None) -> 
     actor = Actor(username, client)
     with ctx.db.session() as session:
         user = repo.find_user(session, username)
-        ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        ok = _verify(user.password_hash if user else _dummy_hash(), password) and user is not None
         if ok and user is not None and _hasher.check_needs_rehash(user.password_hash):
             repo.set_password_hash(session, user.id, _hasher.hash(password), now)
     if not ok or user is None:
