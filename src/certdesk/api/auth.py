@@ -16,7 +16,7 @@ from certdesk.api.deps import (
 )
 from certdesk.api.jsonbody import StrictJSONRoute
 from certdesk.api.problems import PROBLEM_RESPONSES, problem_doc
-from certdesk.api.schemas import LoginIn, LoginOut, TokenCreate, TokenCreated, TokenOut
+from certdesk.api.schemas import MAX_DB_INT, LoginIn, LoginOut, TokenCreate, TokenCreated, TokenOut
 from certdesk.services import auth
 
 router = APIRouter(tags=["auth"], responses=PROBLEM_RESPONSES, route_class=StrictJSONRoute)
@@ -80,7 +80,7 @@ def create_token(
     responses={404: problem_doc("No API token with this id")},
 )
 def revoke_token(
-    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    token_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)],
     principal: Authenticated,
     actor: CurrentActor,
     ctx: Ctx,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Path, Query, Response, status
 from certdesk.api.deps import Authenticated, Ctx, CurrentActor
 from certdesk.api.jsonbody import StrictJSONRoute
 from certdesk.api.problems import PROBLEM_RESPONSES, problem_doc
+from certdesk.api.schemas import MAX_DB_INT, Offset
 from certdesk.services import csrs
 from certdesk.services.schemas import (
     CSRCreate,
@@ -20,10 +21,7 @@ from certdesk.services.schemas import (
     DownloadFile,
 )
 
-MAX_ID = 2**31 - 1
-MAX_OFFSET = 2**31 - 1
-
-CSRId = Annotated[int, Path(ge=1, le=MAX_ID, description="The CSR's id")]
+CSRId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="The CSR's id")]
 CSRIn = Annotated[CSRCreate | CSRImport, Body(discriminator="create_type")]
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_doc("No CSR with this id")}
@@ -52,7 +50,7 @@ def list_csrs(
     principal: Authenticated,
     ctx: Ctx,
     limit: Annotated[int, Query(ge=1, le=csrs.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    offset: Offset = 0,
     search: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CSRPage:
     """A page of CSRs, newest first; ``search`` matches the name, common name and SANs."""

@@ -9,12 +9,10 @@ from fastapi import APIRouter, Query
 from certdesk.api.deps import Authenticated, Ctx
 from certdesk.api.jsonbody import StrictJSONRoute
 from certdesk.api.problems import PROBLEM_RESPONSES
-from certdesk.api.schemas import HealthOut
+from certdesk.api.schemas import HealthOut, Offset
 from certdesk.services import audit
 from certdesk.services.choices import choices as all_choices
 from certdesk.services.schemas import AuditPage, ChoicesOut
-
-MAX_OFFSET = 2**31 - 1
 
 router = APIRouter(responses=PROBLEM_RESPONSES, route_class=StrictJSONRoute)
 
@@ -36,7 +34,7 @@ def list_audit(
     principal: Authenticated,
     ctx: Ctx,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    offset: Offset = 0,
 ) -> AuditPage:
     """Who did what, newest first: logins, private key downloads, deletes, token changes."""
     return audit.list_events(ctx, limit, offset)

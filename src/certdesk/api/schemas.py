@@ -10,9 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from certdesk.services.auth import MAX_PASSWORD, MAX_TOKEN_NAME, TokenInfo
+
+#: The largest id or offset a route accepts: what an INTEGER column holds on every engine
+#: (a larger number would overflow in the database driver instead of being refused).
+MAX_DB_INT = 2**31 - 1
+
+#: The ``offset`` query parameter of paged lists.
+Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT, description="Rows to skip")]
 
 
 class LoginIn(BaseModel):
