@@ -505,7 +505,7 @@ function setUpTermsOfService() {
       code.textContent = data.url;
       terms.replaceChildren("They are at ", code);
     } else {
-      terms.textContent = "The server's terms of service could not be found: read them on the CA's website before accepting.";
+      terms.textContent = "The server's terms of service could not be found: read them on the CA's website before accepting (Let's Encrypt's are at letsencrypt.org/repository).";
     }
   };
   const lookUp = async () => {
