@@ -57,15 +57,7 @@ class TokenOut(BaseModel):
 
     @classmethod
     def of(cls, info: TokenInfo) -> TokenOut:
-        return cls(
-            id=info.id,
-            name=info.name,
-            username=info.username,
-            prefix=info.prefix,
-            created_at=info.created_at,
-            last_used_at=info.last_used_at,
-            revoked_at=info.revoked_at,
-        )
+        return cls.model_validate(info, from_attributes=True)
 
 
 class TokenCreated(TokenOut):

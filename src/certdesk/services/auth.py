@@ -64,17 +64,8 @@ class UserInfo:
     created: bool = False
 
 
-@dataclass(frozen=True)
-class TokenInfo:
-    """An API token as it may be shown: never the token itself, only its first characters."""
-
-    id: int
-    name: str
-    username: str
-    prefix: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+#: An API token as it may be shown: never the token itself, only its first characters.
+TokenInfo = repo.TokenRecord
 
 
 @dataclass(frozen=True)
@@ -99,18 +90,6 @@ class LoginSession:
 
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _token_info(record: repo.TokenRecord) -> TokenInfo:
-    return TokenInfo(
-        id=record.id,
-        name=record.name,
-        username=record.username,
-        prefix=record.prefix,
-        created_at=record.created_at,
-        last_used_at=record.last_used_at,
-        revoked_at=record.revoked_at,
-    )
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -188,10 +167,9 @@ def create_token(
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with ctx.db.session() as session:
         user = repo.get_user(session, username)
-        record = repo.add_token(
+        info = repo.add_token(
             session, user, name, _sha256(plain), plain[len(TOKEN_PREFIX) :][:8], ctx.clock.now()
         )
-    info = _token_info(record)
     audit.record(
         ctx,
         actor or Actor(username),
@@ -207,13 +185,13 @@ def create_token(
 def list_tokens(ctx: AppContext, username: str | None = None) -> list[TokenInfo]:
     """Every token (or those of one user), revoked ones included, oldest first."""
     with ctx.db.session() as session:
-        return [_token_info(t) for t in repo.list_tokens(session, username)]
+        return repo.list_tokens(session, username)
 
 
 def revoke_token(ctx: AppContext, token_id: int, actor: Actor) -> TokenInfo:
     """Revoke a token; it stops working with the next request."""
     with ctx.db.session() as session:
-        info = _token_info(repo.revoke_token(session, token_id, ctx.clock.now()))
+        info = repo.revoke_token(session, token_id, ctx.clock.now())
     audit.record(
         ctx,
         actor,
