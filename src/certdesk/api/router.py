@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from certdesk.api import auth, authenticators, certificates, csrs, jobs, misc
+from certdesk.api import auth, authenticators, certificates, csrs, jobs, metrics, misc
 
 API_PREFIX = "/api/v1"
 
@@ -18,4 +18,5 @@ def api_router() -> APIRouter:
     router.include_router(authenticators.router)
     router.include_router(certificates.router)
     router.include_router(jobs.router)
+    router.include_router(metrics.router)
     return router

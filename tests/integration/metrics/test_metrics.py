@@ -10,32 +10,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
-import tests.fixtures.live_server as live_server_module
-from certdesk.api import metrics as metrics_api
 from certdesk.api.router import API_PREFIX
-from certdesk.app import create_app
 from certdesk.services.context import AppContext
-from certdesk.settings import Settings
 from certdesk.storage.models import CertificateRow, JobRow
 from tests.fixtures.live_server import LiveServer, live_settings, run_live_server
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-def _app_with_metrics(settings: Settings, *, ctx: AppContext | None = None) -> FastAPI:
-    """The app, with the metrics router included unless the app factory already does."""
-    app = create_app(settings, ctx=ctx)
-    if not any(getattr(r, "path", None) == f"{API_PREFIX}/metrics" for r in app.routes):
-        app.include_router(metrics_api.router, prefix=API_PREFIX)
-    return app
-
-
 @pytest.fixture
-def server(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
-    monkeypatch.setattr(live_server_module, "create_app", _app_with_metrics)
+def server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     with run_live_server(live_settings(db_url, tmp_path / "data")) as live:
         yield live
 
@@ -185,8 +171,7 @@ def test_metrics_are_listed_in_openapi(server: LiveServer) -> None:
     assert "get" in spec["paths"][f"{API_PREFIX}/metrics"]
 
 
-def test_two_apps_keep_their_own_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(live_server_module, "create_app", _app_with_metrics)
+def test_two_apps_keep_their_own_numbers(tmp_path: Path) -> None:
     with (
         run_live_server(live_settings(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "a")) as a,
         run_live_server(live_settings(f"sqlite:///{tmp_path / 'b.db'}", tmp_path / "b")) as b,
