@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Response, status
 
 from certdesk.api.deps import Authenticated, Ctx, CurrentActor
+from certdesk.api.downloads import attachment, attachment_doc
 from certdesk.api.jsonbody import StrictJSONRoute
 from certdesk.api.problems import PROBLEM_RESPONSES, problem_doc
 from certdesk.api.schemas import MAX_DB_INT, Offset
@@ -18,7 +19,6 @@ from certdesk.services.schemas import (
     CSRImport,
     CSRPage,
     CSRRename,
-    DownloadFile,
 )
 
 CSRId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="The CSR's id")]
@@ -32,17 +32,6 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
 router = APIRouter(
     prefix="/csrs", tags=["csrs"], responses=PROBLEM_RESPONSES, route_class=StrictJSONRoute
 )
-
-
-def _download(file: DownloadFile) -> Response:
-    return Response(
-        content=file.content,
-        media_type=file.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{file.filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 @router.get("", response_model=CSRPage)
@@ -96,26 +85,26 @@ def delete_csr(
     "/{csr_id}/csr",
     response_class=Response,
     responses={
-        200: {"content": {"application/pkcs10": {"schema": {"type": "string"}}}},
+        200: attachment_doc("application/pkcs10"),
         **_NOT_FOUND,
     },
 )
 def download_csr(csr_id: CSRId, principal: Authenticated, ctx: Ctx) -> Response:
     """The CSR as PEM, as the attachment ``<name>.csr``."""
-    return _download(csrs.csr_file(ctx, csr_id))
+    return attachment(csrs.csr_file(ctx, csr_id))
 
 
 @router.get(
     "/{csr_id}/private-key",
     response_class=Response,
     responses={
-        200: {"content": {"application/x-pem-file": {"schema": {"type": "string"}}}},
+        200: attachment_doc("application/x-pem-file"),
         **_NOT_FOUND,
     },
 )
 def download_private_key(csr_id: CSRId, actor: CurrentActor, ctx: Ctx) -> Response:
     """The private key as PEM, as the attachment ``<name>.key``; recorded in the audit log."""
-    return _download(csrs.private_key_file(ctx, csr_id, actor))
+    return attachment(csrs.private_key_file(ctx, csr_id, actor))
 
 
 @router.get("/{csr_id}/domains", response_model=list[str], responses=_NOT_FOUND)
