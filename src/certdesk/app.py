@@ -10,8 +10,8 @@ Nothing is created at import time. The app serves the REST API under ``/api/v1``
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 
 from fastapi import APIRouter, FastAPI
 
@@ -21,6 +21,8 @@ from certdesk.api.problems import install_problem_handlers
 from certdesk.api.router import API_PREFIX, api_router
 from certdesk.services.context import AppContext
 from certdesk.services.jobs import running_jobs
+from certdesk.services.notify import Notifier
+from certdesk.services.scheduler import running_scheduler
 from certdesk.settings import Settings
 
 
@@ -36,19 +38,30 @@ def _web_router() -> APIRouter | None:
     return router if isinstance(router, APIRouter) else None
 
 
-def create_app(settings: Settings, *, ctx: AppContext | None = None) -> FastAPI:
-    """A new application for ``settings``; uses ``ctx`` if given (the caller then closes it)."""
+def create_app(
+    settings: Settings, *, ctx: AppContext | None = None, notifier: Notifier | None = None
+) -> FastAPI:
+    """A new application for ``settings``; uses ``ctx`` if given (the caller then closes it).
+    While it runs, the job runner works and, unless ``settings.scheduler`` is false, the renewal
+    scheduler sweeps, sending alerts through ``notifier`` (none: the UI banner only)."""
+
+    @contextmanager
+    def background(app_ctx: AppContext) -> Iterator[None]:
+        with running_jobs(app_ctx), ExitStack() as stack:
+            if settings.scheduler:
+                stack.enter_context(running_scheduler(app_ctx, notifier=notifier))
+            yield
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if ctx is not None:
-            with running_jobs(ctx):
+            with background(ctx):
                 yield
             return
         opened = AppContext.open(settings)
         app.state.ctx = opened
         try:
-            with running_jobs(opened):
+            with background(opened):
                 yield
         finally:
             opened.close()

@@ -16,6 +16,8 @@ import platformdirs
 from certdesk.errors import InvalidInput
 
 ENV_PREFIX = "CERTDESK_"
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
+_BOOLEANS |= {"0": False, "false": False, "no": False, "off": False}
 
 
 def default_data_dir() -> Path:
@@ -44,6 +46,8 @@ class Settings:
     cookie_secure: bool = False
     #: Login attempts allowed per username and client address per minute.
     login_attempts_per_minute: int = 10
+    #: Run the renewal scheduler inside ``certdesk serve`` (env ``CERTDESK_SCHEDULER=0``: off).
+    scheduler: bool = True
 
     @property
     def certificates_dir(self) -> Path:
@@ -100,6 +104,12 @@ class Settings:
                 kwargs[attr] = number
         if (value := get("COOKIE_SECURE")) is not None:
             kwargs["cookie_secure"] = value.lower() in {"1", "true", "yes", "on"}
+        if (value := get("SCHEDULER")) is not None:
+            if value.lower() not in _BOOLEANS:
+                raise InvalidInput.single(
+                    ENV_PREFIX + "SCHEDULER", f"must be 1 or 0 (true or false), not {value!r}"
+                )
+            kwargs["scheduler"] = _BOOLEANS[value.lower()]
         return cls(**kwargs)  # type: ignore[arg-type]
 
 

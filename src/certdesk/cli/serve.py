@@ -7,6 +7,7 @@ is never an open admin.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -15,6 +16,7 @@ import uvicorn
 from certdesk.app import create_app
 from certdesk.cli.common import open_context
 from certdesk.services import auth
+from certdesk.services.notify import Notifier, NotifySettings
 
 app = typer.Typer(help="Run the web UI and the REST API.")
 
@@ -27,6 +29,7 @@ def serve(
 ) -> None:
     """Serve the web UI at / and the REST API at /api/v1 until interrupted."""
     with open_context(ctx) as app_ctx:
+        notifier = Notifier(NotifySettings.from_env(os.environ))
         if not auth.has_users(app_ctx):
             typer.echo(
                 "No user exists yet, so nobody can log in. Create one with:\n"
@@ -39,7 +42,7 @@ def serve(
             err=True,
         )
         uvicorn.run(
-            create_app(app_ctx.settings, ctx=app_ctx),
+            create_app(app_ctx.settings, ctx=app_ctx, notifier=notifier),
             host=host,
             port=port,
             log_level="info",
