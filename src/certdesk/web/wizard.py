@@ -19,6 +19,7 @@ from certdesk.services.schemas import ChoiceOut, ChoicesOut, CSRCreate, ProfileO
 from certdesk.web.routing import WebRoute
 from certdesk.web.session import Ctx, FormPrincipal, PagePrincipal, actor_for
 from certdesk.web.templating import render
+from certdesk.web.wizard_errors import PlacedErrors, place_errors
 from certdesk.web.wizard_form import (
     AKI,
     BC,
@@ -35,10 +36,8 @@ from certdesk.web.wizard_form import (
     TYPE_LABELS,
     USAGES,
     ImportSecrets,
-    PlacedErrors,
     WizardValues,
     build_request,
-    place_errors,
     profiles_json,
 )
 

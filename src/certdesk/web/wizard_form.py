@@ -1,15 +1,15 @@
-"""The Add CSR wizard's form: what the user typed (``WizardValues``, re-rendered after an error
-so nothing is lost), how it becomes the service's ``CSRCreate`` or ``CSRImport``, and where each
-field error goes (beside its field, on its step). Field names in the HTML are the API's dotted
-paths (``cert_extensions.KeyUsage.key_cert_sign``), so a service error lands on its control.
+"""The Add CSR wizard's form: what the user typed (``WizardValues``, re-rendered after an
+error so nothing is lost), how it becomes the service's ``CSRCreate`` or ``CSRImport``, and
+which steps there are (``wizard_errors`` puts each field error beside its field, on its step).
+Field names in the HTML are the API's dotted paths (``cert_extensions.BasicConstraints.enabled``;
+the config selects send the last part, ``ca``), so a service error lands on its control.
 The private key and the passphrases are read once and never kept in ``WizardValues``: they are
 never echoed back into a page."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from pydantic import ValidationError
 from starlette.datastructures import FormData
@@ -68,6 +68,8 @@ FLAGS = (
     *(f"{KU}.{bit}" for bit in KEY_USAGE_BITS),
     f"{KU}.extension_critical",
 )
+#: The flags that are checkboxes of their own (the others are options of the config selects).
+CHECKBOXES = (f"{BC}.enabled", f"{EKU}.enabled", f"{EKU}.extension_critical", f"{KU}.enabled")
 SUBJECT_FIELDS = (
     "country",
     "state",
@@ -96,20 +98,6 @@ STEPS = (
 STEPS_FOR = {
     CREATE: ("identifier", "options", "subject", "constraints", "confirm"),
     IMPORT: ("identifier", "import", "confirm"),
-}
-_STEP_OF_FIELD = {
-    "name": "identifier",
-    "create_type": "identifier",
-    "profile": "identifier",
-    "key_type": "options",
-    "key_length": "options",
-    "ec_curve": "options",
-    "digest_algorithm": "options",
-    "CSR": "import",
-    "privatekey": "import",
-    "passphrase": "import",
-    "passphrase2": "import",
-    **dict.fromkeys((*SUBJECT_FIELDS, "san"), "subject"),
 }
 
 
@@ -196,7 +184,7 @@ class WizardValues:
 
 def _flags(form: FormData) -> frozenset[str]:
     """The flags that are on: checked checkboxes and the options chosen in the config selects."""
-    on = {f for f in FLAGS if form.get(f) is not None}
+    on = {f for f in CHECKBOXES if form.get(f) is not None}
     for select, (prefix, allowed) in CONFIG_SELECTS.items():
         chosen = {v for v in form.getlist(select) if isinstance(v, str)}
         on.update(f"{prefix}.{value}" for value in allowed if value in chosen)
@@ -239,7 +227,7 @@ def profile_fields(profile: ProfileOut) -> dict[str, str | bool | list[str]]:
         values["key_length"] = str(profile.key_length)
     if profile.ec_curve is not None:
         values["ec_curve"] = profile.ec_curve
-    for path in (f"{BC}.enabled", f"{EKU}.enabled", f"{EKU}.extension_critical", f"{KU}.enabled"):
+    for path in CHECKBOXES:
         section, attr = path.split(".")[1:]
         values[path] = bool(getattr(getattr(ext, section), attr))
     for select, (prefix, allowed) in CONFIG_SELECTS.items():
@@ -348,60 +336,3 @@ def build_request(values: WizardValues, secrets: ImportSecrets) -> CSRCreate | C
         )
     except ValidationError as exc:
         raise InvalidInput([*errors, *pydantic_field_errors(exc)]) from None
-
-
-@dataclass(frozen=True)
-class PlacedErrors:
-    """Field errors grouped by the control (or group of controls) that shows them."""
-
-    by_field: dict[str, list[str]] = field(default_factory=dict)
-    general: list[str] = field(default_factory=list)
-    step: str = "identifier"
-
-    def get(self, name: str) -> list[str]:
-        return self.by_field.get(name, [])
-
-
-def _anchor(path: str) -> tuple[str, str]:
-    """The control (or group) that shows an error on ``path``, and a prefix for its message."""
-    head, _, rest = path.partition(".")
-    if head == "san" and rest.isdigit():
-        return "san", f"Entry {int(rest) + 1}: "
-    if path in _STEP_OF_FIELD:
-        return path, ""
-    if path == PATH_LENGTH:
-        return path, ""
-    if path.startswith(USAGES):
-        return USAGES, ""
-    if path in (f"{BC}.ca", f"{BC}.extension_critical", BC_CONFIG):
-        return BC_CONFIG, ""
-    if path == KU_CONFIG or (path.startswith(f"{KU}.") and path != f"{KU}.enabled"):
-        return KU_CONFIG, ""
-    for group in (BC, AKI, EKU, KU):
-        if path == group or path.startswith(group + "."):
-            return group, ""
-    return "", ""
-
-
-def step_of(anchor: str) -> str | None:
-    if anchor.startswith(EXT):
-        return "constraints"
-    return _STEP_OF_FIELD.get(anchor)
-
-
-def place_errors(errors: Sequence[FieldError], create_type: str) -> PlacedErrors:
-    """Put each error beside its control; the step to open is the first step with an error."""
-    placed = PlacedErrors()
-    steps: set[str] = set()
-    for error in errors:
-        anchor, prefix = _anchor(error.field)
-        step = step_of(anchor)
-        if not anchor or step not in STEPS_FOR[create_type]:
-            label = f"{error.field}: " if error.field else ""
-            placed.general.append(label + error.message)
-            continue
-        placed.by_field.setdefault(anchor, []).append(prefix + error.message)
-        steps.add(step)
-    order = STEPS_FOR[create_type]
-    first = next((s for s in order if s in steps), order[0])
-    return replace(placed, step=first)

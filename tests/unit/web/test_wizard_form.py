@@ -9,13 +9,14 @@ from starlette.datastructures import FormData
 from certdesk.errors import FieldError, InvalidInput
 from certdesk.services.choices import choices
 from certdesk.services.schemas import CSRCreate, CSRImport
+from certdesk.web.wizard_errors import place_errors
 from certdesk.web.wizard_form import (
     CREATE,
     IMPORT,
     ImportSecrets,
     WizardValues,
     build_request,
-    place_errors,
+    profile_fields,
     profiles_json,
 )
 
@@ -36,12 +37,15 @@ def test_create_form_becomes_a_csr_create() -> None:
         ("common", "www.example.com"),
         ("san", "www.example.com\r\n\r\n IP:192.0.2.1 \n"),
         ("cert_extensions.BasicConstraints.enabled", "on"),
-        ("cert_extensions.BasicConstraints.extension_critical", "on"),
+        ("cert_extensions.BasicConstraints.config", "extension_critical"),
+        ("cert_extensions.BasicConstraints.config", "enabled"),  # not an option: ignored
         ("cert_extensions.ExtendedKeyUsage.enabled", "on"),
         ("cert_extensions.ExtendedKeyUsage.usages", "SERVER_AUTH"),
         ("cert_extensions.ExtendedKeyUsage.usages", "CLIENT_AUTH"),
         ("cert_extensions.KeyUsage.enabled", "on"),
-        ("cert_extensions.KeyUsage.digital_signature", "on"),
+        ("cert_extensions.KeyUsage.config", "digital_signature"),
+        ("cert_extensions.KeyUsage.config", "extension_critical"),
+        ("cert_extensions.KeyUsage.key_encipherment", "on"),  # no such control: ignored
     )
     values = WizardValues.from_form(data)
     request = build_request(values, ImportSecrets.from_form(data))
@@ -57,6 +61,7 @@ def test_create_form_becomes_a_csr_create() -> None:
     assert not ext.BasicConstraints.ca
     assert ext.ExtendedKeyUsage.usages == ["SERVER_AUTH", "CLIENT_AUTH"]
     assert ext.KeyUsage.digital_signature and not ext.KeyUsage.key_encipherment
+    assert ext.KeyUsage.extension_critical
 
 
 def test_ec_sends_the_curve_and_no_length() -> None:
@@ -105,7 +110,7 @@ def test_errors_are_placed_beside_their_control_and_open_the_first_step() -> Non
     )
     assert placed.step == "subject"
     assert placed.get("san") == ["Entry 2: not a name"]
-    assert placed.get("cert_extensions.KeyUsage") == ["needs CA"]
+    assert placed.get("cert_extensions.KeyUsage.config") == ["needs CA"]
     assert placed.get("cert_extensions.ExtendedKeyUsage.usages") == ["unknown"]
     assert placed.get("cert_extensions.BasicConstraints.path_length") == ["only with CA"]
     assert placed.general == ["something general"]
@@ -138,3 +143,26 @@ def test_profiles_json_is_safe_in_a_script_element() -> None:
     text = profiles_json(choices())
     assert "<" not in text
     assert '"HTTPS RSA Certificate"' in text
+
+
+def test_profile_fields_set_the_config_selects_by_option() -> None:
+    rsa = next(p for p in choices().profiles if p.name == "HTTPS RSA Certificate")
+    fields = profile_fields(rsa)
+    assert fields["cert_extensions.BasicConstraints.config"] == ["extension_critical"]
+    assert fields["cert_extensions.KeyUsage.config"] == [
+        "digital_signature",
+        "key_encipherment",
+        "key_agreement",
+        "extension_critical",
+    ]
+    assert fields["cert_extensions.ExtendedKeyUsage.usages"] == ["SERVER_AUTH", "CLIENT_AUTH"]
+    assert fields["cert_extensions.BasicConstraints.enabled"] is True
+    assert "cert_extensions.KeyUsage.digital_signature" not in fields  # no such control
+
+
+def test_basic_constraints_errors_go_beside_basic_constraints_config() -> None:
+    placed = place_errors(
+        [FieldError("cert_extensions.BasicConstraints.ca", "CA needs a path length")], CREATE
+    )
+    assert placed.step == "constraints"
+    assert placed.get("cert_extensions.BasicConstraints.config") == ["CA needs a path length"]
