@@ -289,6 +289,8 @@ function summaryRows(form, san) {
 /* A click on an option of a multiple select adds or removes it (no Ctrl needed); keyboard and
    the native behaviour stay as they are. */
 function setUpMultiSelects(root) {
+  // Touch browsers show their own checklist for a multiple select: leave them alone.
+  if (window.matchMedia("(pointer: coarse)").matches) return;
   $all("select[multiple]", root).forEach((select) => {
     select.addEventListener("mousedown", (event) => {
       const option = event.target;
