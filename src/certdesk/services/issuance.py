@@ -22,9 +22,10 @@ from certdesk.acme import ACMEClient, IssuedCertificate, Order
 from certdesk.dns.base import TXTRecord
 from certdesk.dns.propagation import PropagationProgress
 from certdesk.errors import ACMEError, CertdeskError, Conflict
-from certdesk.services import audit, renewal_plans
+from certdesk.services import audit, deployment, rekey, renewal_plans
 from certdesk.services.accounts import AccountRequest, open_account
 from certdesk.services.context import Actor, AppContext
+from certdesk.services.deploy import DeployResult, DeployStep
 from certdesk.services.dns_challenges import (
     PlannedRecord,
     load_authenticators,
@@ -214,7 +215,24 @@ def run_issue(ctx: AppContext, job: RunningJob) -> dict[str, Any]:
         ctx.files.write(name, key_pem=key_pem, chain_pem=issued.chain_pem)
     renewal_plans.replan(ctx, record.id, ctx.clock.now())
     job.progress(100, f"ACME certificate {name} created")
-    return _result(record.id, name, issued, time.monotonic() - started)
+    result = _result(record.id, name, issued, time.monotonic() - started)
+    result["deploy"] = _deploy(ctx, job, record.id, name)
+    return result
+
+
+def _deploy(ctx: AppContext, job: RunningJob, certificate_id: int, name: str) -> dict[str, Any]:
+    """Deploy the stored certificate to its targets; the outcome (``DeployResult.as_dict()``)
+    goes into the job's result, where a failure becomes a ``deploy_failed`` alert. The
+    certificate is stored either way, so a failed deploy does not fail the job."""
+    try:
+        outcome = deployment.deploy_certificate(ctx, certificate_id)
+    except CertdeskError as exc:
+        step = DeployStep(name="deploy", ok=False, seconds=0.0, error=exc.message)
+        outcome = DeployResult(steps=(step,))
+    if outcome.steps:
+        state = "deployed" if outcome.ok else f"deploy failed ({outcome.error})"
+        job.progress(100, f"ACME certificate {name} {state}")
+    return outcome.as_dict()
 
 
 def _result(
@@ -240,8 +258,14 @@ def run_renew(ctx: AppContext, job: RunningJob) -> dict[str, Any]:
         repo = CertificateRepository(session, ctx.box, ctx.clock)
         cert = repo.get(certificate_id)
         key_pem = repo.private_key_pem(certificate_id)
+    new_key: tuple[bytes, str] | None = None
+    csr_pem = cert.csr_pem.encode("ascii")
+    if cert.new_key_on_renewal:
+        job.progress(1, "Generating a new key and CSR (New Key on Renewal)")
+        key_pem, csr_pem = rekey.new_key_and_csr(csr_pem)
+        new_key = (key_pem, csr_pem.decode("ascii"))
     source = IssueSource(
-        csr_pem=cert.csr_pem.encode("ascii"),
+        csr_pem=csr_pem,
         mapping=cert.domains_authenticators,
         account=AccountRequest(directory_url=cert.acme_directory, tos=True),
     )
@@ -259,6 +283,7 @@ def run_renew(ctx: AppContext, job: RunningJob) -> dict[str, Any]:
             acme_account_id=account.id,
             renew_at=renew_at,
             renew_reason=reason,
+            new_key=new_key,
         )
         audit.record(
             ctx,
@@ -267,13 +292,19 @@ def run_renew(ctx: AppContext, job: RunningJob) -> dict[str, Any]:
             object_kind="certificate",
             object_id=certificate_id,
             object_name=record.name,
-            detail={"serial": issued.serial_hex, "job_id": job.id},
+            detail={
+                "serial": issued.serial_hex,
+                "job_id": job.id,
+                "new_key": new_key is not None,
+            },
             session=session,
         )
         ctx.files.write(record.name, key_pem=key_pem, chain_pem=issued.chain_pem)
     renewal_plans.record_success(ctx, certificate_id, ctx.clock.now())
     job.progress(100, f"ACME certificate {record.name} renewed")
-    return _result(certificate_id, record.name, issued, time.monotonic() - started)
+    result = _result(certificate_id, record.name, issued, time.monotonic() - started)
+    result["deploy"] = _deploy(ctx, job, certificate_id, record.name)
+    return result
 
 
 # -- after a crash ----------------------------------------------------------------------------

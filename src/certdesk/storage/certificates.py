@@ -13,6 +13,7 @@ import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -78,6 +79,10 @@ class CertificateRecord:
     revoked_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    #: Renewals order with a newly generated key and CSR instead of the stored ones.
+    new_key_on_renewal: bool = False
+    #: The deploy targets as stored (``deployment.stored_targets`` reads them).
+    deploy: dict[str, Any] | None = None
 
 
 class CertificateRepository:
@@ -159,10 +164,13 @@ class CertificateRepository:
         renew_days: int | None = None,
         renew_at: datetime | None = None,
         renew_reason: str | None = None,
+        new_key_on_renewal: bool | None = None,
     ) -> CertificateRecord:
         row = self._row(certificate_id)
         if renew_days is not None:
             row.renew_days = renew_days
+        if new_key_on_renewal is not None:
+            row.new_key_on_renewal = new_key_on_renewal
         if renew_at is not None:
             row.renew_at = renew_at
             row.renew_reason = renew_reason
@@ -178,9 +186,14 @@ class CertificateRepository:
         acme_account_id: int | None,
         renew_at: datetime | None,
         renew_reason: str | None,
+        new_key: tuple[bytes, str] | None = None,
     ) -> CertificateRecord:
-        """A renewal: the new chain and facts replace the old ones, errors are cleared."""
+        """A renewal: the new chain and facts replace the old ones, errors are cleared;
+        ``new_key`` (private key PEM, CSR PEM) replaces the stored key and CSR."""
         row = self._row(certificate_id)
+        if new_key is not None:
+            row.private_key_enc = self.box.encrypt(new_key[0])
+            row.csr_pem = new_key[1]
         row.chain_pem = issued.chain_pem
         row.order_url = issued.order_url
         row.not_before = issued.not_before
@@ -268,4 +281,6 @@ def _record(row: CertificateRow) -> CertificateRecord:
         revoked_at=row.revoked_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        new_key_on_renewal=bool(row.new_key_on_renewal),
+        deploy=dict(row.deploy) if row.deploy else None,
     )

@@ -11,13 +11,20 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_private_key,
+)
 
 from certdesk.clock import FrozenClock
-from certdesk.services import authenticators, certificates, deployment, jobs
+from certdesk.services import alerts, authenticators, certificates, deployment, jobs
 from certdesk.services.authenticator_schemas import AuthenticatorUpdate
 from certdesk.services.context import AppContext
+from certdesk.services.notify import AlertKind
 from certdesk.services.scheduler import RenewalScheduler
 from certdesk.settings import Settings
+from certdesk.storage.certificates import CertificateRepository
 from tests.fixtures.bind import BindServer
 from tests.fixtures.pebble import PebbleServer
 from tests.integration.acme.helpers import openssl_verify
@@ -87,6 +94,11 @@ def test_certificate_entering_its_window_is_renewed_and_deployed(
         },
     )
 
+    old_key = ctx.box.decrypt(row(ctx, cert_id).private_key_enc)
+    old_csr = row(ctx, cert_id).csr_pem
+    with ctx.db.session() as session:
+        CertificateRepository(session, ctx.box, ctx.clock).update(cert_id, new_key_on_renewal=True)
+
     scheduler = RenewalScheduler(ctx)
     assert scheduler.sweep().enqueued == ()  # years before its window
     clock.set(before.not_after - timedelta(days=before.renew_days) + timedelta(minutes=1))
@@ -95,6 +107,10 @@ def test_certificate_entering_its_window_is_renewed_and_deployed(
     assert due_id == cert_id
     done = jobs.run_job(ctx, job_id)
     assert done is not None and done.state == "SUCCESS", done and done.error
+    # The job deployed the renewed certificate itself and recorded how.
+    assert done.result is not None
+    assert done.result["deploy"]["ok"] is True
+    assert [step["name"] for step in done.result["deploy"]["steps"]] == ["directory", "command"]
 
     after = certificates.get(ctx, cert_id)
     assert after.serial != before.serial
@@ -104,11 +120,51 @@ def test_certificate_entering_its_window_is_renewed_and_deployed(
     leaf = x509.load_pem_x509_certificate(new_chain)
     assert format(leaf.serial_number, "x") == after.serial
     assert row(ctx, cert_id).failure_count == 0
-
-    result = deployment.deploy_certificate(ctx, cert_id)
-    assert result.ok, result
+    # New Key on Renewal: a new key, stored, in the certificate and in the files.
+    new_key = ctx.box.decrypt(row(ctx, cert_id).private_key_enc)
+    assert new_key != old_key
+    assert row(ctx, cert_id).csr_pem not in (old_csr, "")
+    new_public = (
+        load_pem_private_key(new_key, None)
+        .public_key()
+        .public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    )
+    assert (
+        leaf.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        == new_public
+    )
     assert (target_dir / "fullchain.pem").read_bytes() == new_chain
+    assert (target_dir / "privkey.pem").read_bytes() == new_key
     assert record.read_text() == f"{after.name} {target_dir / 'fullchain.pem'}\n"
+
+
+def test_a_failed_deploy_keeps_the_certificate_and_alerts(
+    pebble_ctx: AppContext,
+    clock: FrozenClock,
+    pebble: PebbleServer,
+    bind_server: BindServer,
+    tmp_path: Path,
+) -> None:
+    ctx = pebble_ctx
+    cert_id = issued(ctx, pebble, bind_server)
+    before = certificates.get(ctx, cert_id)
+    hook = tmp_path / "fail.sh"
+    hook.write_text('#!/bin/sh\necho "nginx: configuration test failed" >&2\nexit 3\n')
+    hook.chmod(0o755)
+    deployment.set_targets(ctx, cert_id, {"command": {"argv": [str(hook)]}})
+    assert [a for a in alerts.active_alerts(ctx) if a.certificate == before.name] == []
+
+    clock.set(before.not_after - timedelta(days=before.renew_days) + timedelta(minutes=1))
+    ((_, job_id),) = RenewalScheduler(ctx).sweep().enqueued
+    done = jobs.run_job(ctx, job_id)
+    assert done is not None and done.state == "SUCCESS", done and done.error
+    assert done.result is not None and done.result["deploy"]["ok"] is False
+    assert certificates.get(ctx, cert_id).serial != before.serial
+    kinds = {a.kind for a in alerts.active_alerts(ctx) if a.certificate == before.name}
+    # (Pebble's new certificate is dated by the real clock, so it may look expiring too.)
+    assert AlertKind.DEPLOY_FAILED in kinds
+    (alert,) = [a for a in alerts.active_alerts(ctx) if a.kind == AlertKind.DEPLOY_FAILED]
+    assert "command" in alert.message
 
 
 def test_one_broken_authenticator_does_not_stop_the_others(
