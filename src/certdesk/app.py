@@ -1,7 +1,8 @@
 """The ASGI application factory: ``create_app(settings)`` builds a fresh FastAPI app.
 
 Nothing is created at import time. The app serves the REST API under ``/api/v1`` (OpenAPI at
-``/api/v1/openapi.json``, human docs at ``/api/docs``) and, when the web UI package provides
+``/api/v1/openapi.json``, human docs at ``/api/docs``, both behind a login or token like every
+route but login and health) and, when the web UI package provides
 ``certdesk.web.routes.router``, the UI under ``/``. Request bodies over 1 MiB are refused with
 413 before any handler runs, and every error leaves as ``application/problem+json``. When no
 ``AppContext`` is passed in, the app opens one on start-up and closes it on shutdown.
@@ -16,9 +17,10 @@ from contextlib import ExitStack, asynccontextmanager, contextmanager
 from fastapi import APIRouter, FastAPI
 
 from certdesk import __version__
+from certdesk.api import docs as api_docs
 from certdesk.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from certdesk.api.problems import install_problem_handlers
-from certdesk.api.router import API_PREFIX, api_router
+from certdesk.api.router import api_router
 from certdesk.services.context import AppContext
 from certdesk.services.jobs import running_jobs
 from certdesk.services.notify import Notifier
@@ -70,8 +72,9 @@ def create_app(
         title="certdesk",
         version=__version__,
         description="Certificate Signing Requests and ACME DNS-01 certificates.",
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/api/docs",
+        # Served by certdesk.api.docs behind authentication, not by FastAPI's public defaults.
+        openapi_url=None,
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -81,6 +84,7 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.include_router(api_router())
+    app.include_router(api_docs.router)
     web = _web_router()
     if web is not None:
         app.include_router(web)

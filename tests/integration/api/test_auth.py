@@ -21,7 +21,8 @@ def test_health_answers_without_credentials(live_server: LiveServer) -> None:
 
 
 def _operations(live_server: LiveServer) -> list[tuple[str, str]]:
-    spec = httpx.get(live_server.api + "/openapi.json").json()
+    with live_server.client() as client:
+        spec = client.get("/openapi.json").json()
     ops = []
     for path, item in spec["paths"].items():
         for method in item:
@@ -163,3 +164,15 @@ def test_cookie_is_secure_when_configured(tmp_path: Path, secure: bool) -> None:
     with run_live_server(settings) as server, httpx.Client() as client:
         cookie = _login(server, client).headers["set-cookie"]
         assert ("; secure" in cookie.lower()) is secure
+
+
+def test_the_api_map_and_docs_need_credentials_too(live_server: LiveServer) -> None:
+    for path in ("/api/v1/openapi.json", "/api/docs"):
+        anonymous = httpx.get(live_server.base_url + path)
+        assert anonymous.status_code == 401, path
+        assert anonymous.headers["content-type"].startswith("application/problem+json")
+    with live_server.client() as client:
+        spec = client.get("/openapi.json")
+        assert spec.status_code == 200 and "/api/v1/csrs" in spec.json()["paths"]
+        docs = client.get(live_server.base_url + "/api/docs")
+        assert docs.status_code == 200 and "/api/v1/openapi.json" in docs.text

@@ -167,7 +167,8 @@ def test_metrics_need_a_token(server: LiveServer) -> None:
 
 
 def test_metrics_are_listed_in_openapi(server: LiveServer) -> None:
-    spec = httpx.get(server.api + "/openapi.json").json()
+    with server.client() as client:
+        spec = client.get("/openapi.json").json()
     assert "get" in spec["paths"][f"{API_PREFIX}/metrics"]
 
 
