@@ -48,6 +48,15 @@ class ACMECertificateCreate(_In):
 class CertificateUpdate(_In):
     name: ShortStr | None = None
     renew_days: int | None = None
+    new_key_on_renewal: bool | None = Field(
+        default=None, description="Renewals order with a newly generated key and CSR."
+    )
+    deploy: dict[ShortStr, Any] | None = Field(
+        default=None,
+        description='Deploy targets after issue and renewal: {"directory": {"path", '
+        '"cert_name", "key_name", "chain_name", "owner", "group", "cert_mode", '
+        '"key_mode"}, "command": {"argv", "env", "timeout"}}; null or {} removes them.',
+    )
 
 
 class JobCreated(BaseModel):
@@ -121,6 +130,16 @@ class CertificateDetails(BaseModel):
     renew_at: datetime | None
     renew_reason: str | None
     last_error: str | None
+    failure_count: int = 0
+    new_key_on_renewal: bool = False
+    deploy: dict[str, Any] | None = Field(
+        default=None, description="The deploy targets (command environment values redacted)."
+    )
+    last_deploy: dict[str, Any] | None = Field(
+        default=None,
+        description="The latest deploy's outcome: ok, steps (name, ok, seconds, error, "
+        "detail, output_tail), job_id, finished_at.",
+    )
     acme_directory: str
     order_url: str | None
     dns_mapping: dict[str, str]

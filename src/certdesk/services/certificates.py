@@ -8,6 +8,7 @@ once (truenas-spec §7.1 and §7.4, plus the CA-policy lint of the CSR), then en
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from certdesk.crypto import csr as csr_mod
 from certdesk.crypto import details as details_mod
 from certdesk.crypto import names
 from certdesk.errors import ACMEError, CertdeskError, Conflict, FieldError, InvalidInput
-from certdesk.services import audit, jobs, renewal_plans
+from certdesk.services import audit, deployment, jobs, renewal_plans
 from certdesk.services.accounts import client_for_account
 from certdesk.services.certificate_checks import check_create
 from certdesk.services.certificate_schemas import (
@@ -31,6 +32,7 @@ from certdesk.services.certificate_schemas import (
     JobCreated,
 )
 from certdesk.services.context import Actor, AppContext
+from certdesk.services.deploy_targets import validate_targets
 from certdesk.services.dns_challenges import authenticator_names
 from certdesk.services.issuance import ISSUE, RENEW
 from certdesk.services.schemas import DownloadFile
@@ -116,6 +118,10 @@ def _details(ctx: AppContext, record: CertificateRecord) -> CertificateDetails:
         renew_at=record.renew_at,
         renew_reason=record.renew_reason,
         last_error=record.last_error,
+        failure_count=record.failure_count,
+        new_key_on_renewal=record.new_key_on_renewal,
+        deploy=deployment.shown_targets(record.deploy),
+        last_deploy=deployment.last_deploy(ctx, record.id),
         acme_directory=record.acme_directory,
         order_url=record.order_url,
         dns_mapping={
@@ -165,8 +171,16 @@ def id_for_name(ctx: AppContext, name: str) -> int:
 def update(
     ctx: AppContext, certificate_id: int, data: CertificateUpdate, actor: Actor
 ) -> CertificateDetails:
-    """Rename (files too) and/or change Renew Certificate Days (the renewal is planned again)."""
+    """Rename (files too), change Renew Certificate Days (the renewal is planned again), New Key
+    on Renewal, and the deploy targets (``deploy``: null or {} removes them)."""
     errors: list[FieldError] = []
+    set_deploy = "deploy" in data.model_fields_set
+    targets: dict[str, object] | None = None
+    if set_deploy and data.deploy:
+        try:
+            targets = validate_targets(data.deploy).model_dump(mode="json", exclude_none=True)
+        except InvalidInput as exc:
+            errors.extend(exc.errors)
     if data.name is not None:
         errors.extend(names.check_name(data.name))
     if data.renew_days is not None and not MIN_RENEW_DAYS <= data.renew_days <= MAX_RENEW_DAYS:
@@ -194,7 +208,11 @@ def update(
         days_changed = data.renew_days is not None and data.renew_days != old.renew_days
         if days_changed:
             record = repo.update(certificate_id, renew_days=data.renew_days)
-        if record != old:
+        if data.new_key_on_renewal is not None:
+            record = repo.update(certificate_id, new_key_on_renewal=data.new_key_on_renewal)
+        if set_deploy:
+            record = repo.set_deploy(certificate_id, targets or None)
+        if _changed(record, old):
             audit.record(
                 ctx,
                 actor,
@@ -202,13 +220,23 @@ def update(
                 object_kind="certificate",
                 object_id=certificate_id,
                 object_name=record.name,
-                detail={"old_name": old.name, "renew_days": record.renew_days},
+                detail={
+                    "old_name": old.name,
+                    "renew_days": record.renew_days,
+                    "new_key_on_renewal": record.new_key_on_renewal,
+                    "deploy_changed": record.deploy != old.deploy,
+                },
                 session=session,
             )
     if days_changed:
         renewal_plans.replan(ctx, certificate_id, ctx.clock.now())
         record = _record(ctx, certificate_id)
     return _details(ctx, record)
+
+
+def _changed(new: CertificateRecord, old: CertificateRecord) -> bool:
+    """Whether an update changed anything (the timestamp aside)."""
+    return replace(new, updated_at=old.updated_at) != old
 
 
 def delete(ctx: AppContext, certificate_id: int, force: bool, actor: Actor) -> CertificateDeleted:

@@ -14,12 +14,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certdesk.errors import NotFound, StorageError
 from certdesk.services.context import AppContext
 from certdesk.services.deploy import DeployResult, DeployTargets, deploy, validate_targets
-from certdesk.storage.models import CertificateRow
+from certdesk.storage.models import CertificateRow, JobRow
+
+CERTIFICATE_JOB_KINDS = ("acme.issue", "acme.renew")
+REDACTED = "<redacted>"
 
 
 def _row(session: Session, certificate_id: int) -> CertificateRow:
@@ -73,3 +77,44 @@ def deploy_certificate(ctx: AppContext, certificate_id: int) -> DeployResult:
         name, chain_pem = row.name, row.chain_pem.encode("ascii")
         key_pem = ctx.box.decrypt(row.private_key_enc)
     return deploy(name, chain_pem, key_pem, targets, ctx.settings.certificates_dir)
+
+
+def shown_targets(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The stored targets as the API and UI show them: the command's environment values are
+    replaced by ``<redacted>`` (they may hold credentials), the names stay."""
+    if not raw:
+        return None
+    shown = {
+        key: dict(value) if isinstance(value, Mapping) else value for key, value in raw.items()
+    }
+    command = shown.get("command")
+    if isinstance(command, dict) and isinstance(command.get("env"), Mapping):
+        command["env"] = {name: REDACTED for name in command["env"]}
+    return shown
+
+
+def last_deploy(ctx: AppContext, certificate_id: int) -> dict[str, Any] | None:
+    """The deploy outcome (``DeployResult.as_dict()`` plus ``job_id`` and ``finished_at``) of the
+    certificate's latest finished issue or renewal job that deployed; None when none did."""
+    with ctx.db.session() as session:
+        jobs = session.execute(
+            select(JobRow.id, JobRow.result, JobRow.finished_at)
+            .where(
+                JobRow.certificate_id == certificate_id,
+                JobRow.kind.in_(CERTIFICATE_JOB_KINDS),
+                JobRow.state == "SUCCESS",
+            )
+            .order_by(JobRow.id.desc())
+            .limit(1)
+        ).first()
+    if jobs is None:
+        return None
+    job_id, result, finished_at = jobs
+    outcome = (result or {}).get("deploy")
+    if not isinstance(outcome, dict) or not outcome.get("steps"):
+        return None
+    return {
+        **outcome,
+        "job_id": job_id,
+        "finished_at": finished_at.isoformat() if finished_at else None,
+    }

@@ -210,6 +210,16 @@ class CertificateRepository:
         self.session.flush()
         return _record(row)
 
+    def set_deploy(
+        self, certificate_id: int, targets: Mapping[str, Any] | None
+    ) -> CertificateRecord:
+        """Store the (validated) deploy targets; None removes them."""
+        row = self._row(certificate_id)
+        row.deploy = dict(targets) if targets else None
+        row.updated_at = self.clock.now()
+        self.session.flush()
+        return _record(row)
+
     def record_failure(self, certificate_id: int, message: str) -> CertificateRecord:
         row = self._row(certificate_id)
         row.last_error = message

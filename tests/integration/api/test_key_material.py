@@ -25,6 +25,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("CSRDetails", "key_length"): "a number of bits",
     ("CSRDetails", "privatekey_path"): "where the key file is, not the key",
     ("CertificateDetails", "privatekey_path"): "where the key file is, not the key",
+    ("CertificateDetails", "new_key_on_renewal"): "a yes/no setting, not a key",
     ("AuthenticatorOut", "secrets_set"): "names of the secret attributes that are set, no values",
     ("ProfileOut", "key_type"): "RSA or EC",
     ("ProfileOut", "key_length"): "a number of bits",

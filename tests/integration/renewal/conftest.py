@@ -12,6 +12,7 @@ import pytest
 from certdesk.clock import FrozenClock
 from certdesk.services.context import AppContext
 from certdesk.settings import Settings
+from tests.fixtures.live_server import live_server  # noqa: F401  (the API tests' fixture)
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
