@@ -1,6 +1,7 @@
 """``certdesk cert …``: list, show, download, renew and delete ACME certificates (by name or
-id). ``delete`` revokes at the CA first unless the certificate has expired; ``--force`` deletes
-even when the revocation fails, and says so."""
+id), set their renewal settings (``set``) and deploy targets (``deploy``). ``delete`` revokes at
+the CA first unless the certificate has expired; ``--force`` deletes even when the revocation
+fails, and says so."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from certdesk.cli.cert_deploy import describe_outcome, describe_targets, register
 from certdesk.cli.common import open_context, print_fields, print_json, print_table, wants_json
 from certdesk.cli.jobwatch import run_with_progress
 from certdesk.errors import InvalidInput, NotFound
@@ -83,6 +85,10 @@ def show(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:
             ),
             ("Renew reason", details.renew_reason),
             ("Last error", details.last_error),
+            ("Failed renewals", details.failure_count),
+            ("New key on renewal", "yes" if details.new_key_on_renewal else "no"),
+            ("Deploy targets", describe_targets(details.deploy)),
+            ("Last deploy", describe_outcome(details.last_deploy)),
             ("ACME directory", details.acme_directory),
             ("DNS mapping", [f"{d}: {a}" for d, a in details.dns_mapping.items()]),
             ("Certificate file", details.certificate_path),
@@ -157,3 +163,6 @@ def delete(
     with open_context(ctx) as app_ctx:
         result = certificates.delete(app_ctx, _id(app_ctx, name), force, cli_actor())
     typer.echo(f"Deleted certificate {result.name}. {result.detail}")
+
+
+register(app, _id)
