@@ -108,6 +108,7 @@ class CertificateSummary(BaseModel):
     renew_at: datetime | None
     last_error: str | None
     revoked_at: datetime | None
+    renew_reason: str | None = None
 
 
 class CertificatePage(BaseModel):

@@ -99,6 +99,7 @@ def _summary(record: CertificateRecord, now: datetime) -> CertificateSummary:
         renew_at=record.renew_at,
         last_error=record.last_error,
         revoked_at=record.revoked_at,
+        renew_reason=record.renew_reason,
     )
 
 

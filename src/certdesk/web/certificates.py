@@ -60,6 +60,7 @@ async def certificates(
     page = await run_in_threadpool(csrs.list_csrs, ctx, PAGE_SIZE, max(0, offset), None)
     auths = await run_in_threadpool(authenticators.list_authenticators, ctx)
     issued_certificates = await run_in_threadpool(issued.issued_page, ctx)
+    banner = await run_in_threadpool(issued.banner_alerts, ctx)
     return render(
         request,
         "certificates.html",
@@ -71,6 +72,7 @@ async def certificates(
             "force_help": FORCE_HELP,
             "authenticators": auths,
             "issued": issued_certificates,
+            "alerts": banner,
         },
         principal=principal,
     )

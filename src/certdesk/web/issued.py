@@ -12,9 +12,10 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from certdesk.errors import ACMEError, Conflict
-from certdesk.services import certificates
+from certdesk.services import alerts, certificates
 from certdesk.services.certificate_schemas import CertificatePage
 from certdesk.services.context import AppContext
+from certdesk.services.notify import Alert
 from certdesk.services.schemas import DownloadFile
 from certdesk.web.routing import WebRoute
 from certdesk.web.session import Ctx, FormPrincipal, PagePrincipal, actor_for, form_field
@@ -32,6 +33,11 @@ FORCE_HELP = (
 def issued_page(ctx: AppContext) -> CertificatePage:
     """What the Certificates card lists."""
     return certificates.list_certificates(ctx, CARD_SIZE, 0)
+
+
+def banner_alerts(ctx: AppContext) -> list[Alert]:
+    """The alerts banner above the Certificates card: expired, failing, undeployed, expiring."""
+    return alerts.active_alerts(ctx)
 
 
 def _attachment(file: DownloadFile) -> Response:
