@@ -77,8 +77,8 @@ class CSRRepository:
         self.clock: Clock = clock or SystemClock()
 
     def add(self, record: NewCSR) -> CSRRecord:
-        """Store a new CSR; ``Conflict`` on ``name`` when the name is taken."""
-        self._ensure_name_free(record.name)
+        """Store a new CSR; ``Conflict`` on ``name`` when the name is taken (the unique index
+        decides, in the same round trip as the insert)."""
         now = self.clock.now()
         row = CSRRow(
             name=record.name,
