@@ -5,17 +5,22 @@ fails, and says so."""
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from certdesk.cli.cert_deploy import describe_outcome, describe_targets, register
-from certdesk.cli.common import open_context, print_fields, print_json, print_table, wants_json
+from certdesk.cli.common import (
+    deliver,
+    open_context,
+    print_fields,
+    print_json,
+    print_table,
+    wants_json,
+)
 from certdesk.cli.jobwatch import run_with_progress
-from certdesk.errors import InvalidInput, NotFound
+from certdesk.errors import NotFound
 from certdesk.services import certificates
 from certdesk.services.context import AppContext, cli_actor
 
@@ -117,21 +122,7 @@ def download(
             if key
             else certificates.certificate_file(app_ctx, cert_id)
         )
-    if output is None:
-        sys.stdout.buffer.write(file.content)
-        sys.stdout.flush()
-        return
-    try:
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400 if key else 0o644)
-    except FileExistsError:
-        raise InvalidInput.single(
-            "output", f"{output} exists already: remove it or choose another file"
-        ) from None
-    except OSError as exc:
-        raise InvalidInput.single("output", f"cannot write {output}: {exc.strerror}") from None
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(file.content)
-    typer.echo(f"Wrote {output}.", err=True)
+    deliver(file, output, secret=key)
 
 
 @app.command("renew")

@@ -4,6 +4,8 @@ printing results as text or JSON."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,7 +15,9 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 
+from certdesk.errors import InvalidInput
 from certdesk.services.context import AppContext
+from certdesk.services.schemas import DownloadFile
 from certdesk.settings import Settings
 
 
@@ -71,3 +75,23 @@ def print_fields(pairs: Sequence[tuple[str, object]]) -> None:
         if isinstance(value, list | tuple):
             value = ", ".join(str(v) for v in value) or "--"
         typer.echo(f"{key.ljust(width)}  {'--' if value in (None, '') else value}")
+
+
+def deliver(file: DownloadFile, output: Path | None, *, secret: bool) -> None:
+    """Write a download to stdout, or to a new file ``output`` (0400 for a private key, never
+    overwriting an existing file)."""
+    if output is None:
+        sys.stdout.buffer.write(file.content)
+        sys.stdout.flush()
+        return
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400 if secret else 0o644)
+    except FileExistsError:
+        raise InvalidInput.single(
+            "output", f"{output} exists already: remove it or choose another file"
+        ) from None
+    except OSError as exc:
+        raise InvalidInput.single("output", f"cannot write {output}: {exc.strerror}") from None
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(file.content)
+    typer.echo(f"Wrote {output}.", err=True)

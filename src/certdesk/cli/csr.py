@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from certdesk.cli.common import (
+    deliver,
     open_context,
     print_fields,
     print_json,
@@ -275,19 +275,4 @@ def download(
             if key
             else csrs.csr_file(app_ctx, csr_id)
         )
-    if output is None:
-        sys.stdout.buffer.write(file.content)
-        sys.stdout.flush()
-        return
-    mode = 0o400 if key else 0o644
-    try:
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    except FileExistsError:
-        raise InvalidInput.single(
-            "output", f"{output} exists already: remove it or choose another file"
-        ) from None
-    except OSError as exc:
-        raise InvalidInput.single("output", f"cannot write {output}: {exc.strerror}") from None
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(file.content)
-    typer.echo(f"Wrote {output}.", err=True)
+    deliver(file, output, secret=key)

@@ -9,36 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from certdesk.cli.main import main
 from tests.fixtures.bind import BindServer
-
-
-class CLI:
-    def __init__(self, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.data_dir = data_dir
-        self.capsys = capsys
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = main(["--data-dir", str(self.data_dir), *args])
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def ok(self, *args: str) -> str:
-        code, out, err = self(*args)
-        assert code == 0, err
-        return out
+from tests.fixtures.cli import CLI, use_database
 
 
 @pytest.fixture
 def cli(
     tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> CLI:
-    if db_url.startswith("postgresql"):
-        monkeypatch.setenv("CERTDESK_DATABASE_URL", db_url)
-    else:
-        monkeypatch.delenv("CERTDESK_DATABASE_URL", raising=False)
-    monkeypatch.delenv("CERTDESK_SECRET_KEYS", raising=False)
+    use_database(monkeypatch, db_url)
     monkeypatch.setenv("CERTDESK_PROPAGATION_INTERVAL", "0.05")
     monkeypatch.setenv("CERTDESK_PROPAGATION_TIMEOUT", "5")
     return CLI(tmp_path / "data", capsys)

@@ -10,29 +10,12 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from certdesk.cli.main import main
 from tests.fixtures.bind import BindServer
+from tests.fixtures.cli import CLI
 from tests.fixtures.pebble import PebbleServer
 from tests.integration.issuance.helpers import unique_domain
 
 pytestmark = [pytest.mark.pebble, pytest.mark.bind]
-
-
-class CLI:
-    def __init__(self, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.data_dir = data_dir
-        self.capsys = capsys
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = main(["--data-dir", str(self.data_dir), *args])
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def ok(self, *args: str) -> str:
-        code, out, err = self(*args)
-        assert code == 0, err
-        return out
 
 
 @pytest.fixture
