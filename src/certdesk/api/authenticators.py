@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, status
 from certdesk.api.deps import Authenticated, Ctx, CurrentActor
 from certdesk.api.jsonbody import StrictJSONRoute
 from certdesk.api.problems import PROBLEM_RESPONSES, problem_doc
+from certdesk.api.schemas import MAX_DB_INT
 from certdesk.services import authenticators
 from certdesk.services.authenticator_schemas import (
     AuthenticatorCreate,
@@ -21,9 +22,7 @@ from certdesk.services.authenticator_schemas import (
     AuthenticatorUpdate,
 )
 
-MAX_ID = 2**31 - 1
-
-AuthenticatorId = Annotated[int, Path(ge=1, le=MAX_ID, description="The authenticator's id")]
+AuthenticatorId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="The authenticator's id")]
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_doc("No authenticator with this id")}
 _CONFLICT: dict[int | str, dict[str, Any]] = {

@@ -9,8 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response, status
 
 from certdesk.api.deps import Authenticated, Ctx, CurrentActor
+from certdesk.api.downloads import attachment
 from certdesk.api.jsonbody import StrictJSONRoute
 from certdesk.api.problems import PROBLEM_RESPONSES, problem_doc
+from certdesk.api.schemas import MAX_DB_INT
 from certdesk.services import certificates
 from certdesk.services.certificate_schemas import (
     ACMECertificateCreate,
@@ -20,11 +22,8 @@ from certdesk.services.certificate_schemas import (
     CertificateUpdate,
     JobCreated,
 )
-from certdesk.services.schemas import DownloadFile
 
-MAX_ID = 2**31 - 1
-
-CertificateId = Annotated[int, Path(ge=1, le=MAX_ID, description="The certificate's id")]
+CertificateId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="The certificate's id")]
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_doc("No certificate with this id")}
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: problem_doc("The name is taken, or busy")}
@@ -38,17 +37,6 @@ router = APIRouter(
     responses=PROBLEM_RESPONSES,
     route_class=StrictJSONRoute,
 )
-
-
-def _download(file: DownloadFile) -> Response:
-    return Response(
-        content=file.content,
-        media_type=file.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{file.filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 @router.post(
@@ -70,7 +58,7 @@ def list_certificates(
     principal: Authenticated,
     ctx: Ctx,
     limit: Annotated[int, Query(ge=1, le=certificates.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
 ) -> CertificatePage:
     """The Certificates card: name, domains, issuer, expiry and days left."""
     return certificates.list_certificates(ctx, limit, offset)
@@ -123,7 +111,7 @@ def download_certificate(
     certificate_id: CertificateId, principal: Authenticated, ctx: Ctx
 ) -> Response:
     """The full chain as PEM, as the attachment ``<name>.crt``."""
-    return _download(certificates.certificate_file(ctx, certificate_id))
+    return attachment(certificates.certificate_file(ctx, certificate_id))
 
 
 @router.get(
@@ -136,7 +124,7 @@ def download_certificate(
 )
 def download_private_key(certificate_id: CertificateId, actor: CurrentActor, ctx: Ctx) -> Response:
     """The private key as PEM (``<name>.key``); recorded in the audit log."""
-    return _download(certificates.private_key_file(ctx, certificate_id, actor))
+    return attachment(certificates.private_key_file(ctx, certificate_id, actor))
 
 
 @router.post(

@@ -10,10 +10,9 @@ from fastapi import APIRouter, Path, Query
 
 from certdesk.api.deps import Authenticated, Ctx
 from certdesk.api.problems import PROBLEM_RESPONSES, problem_doc
+from certdesk.api.schemas import MAX_DB_INT
 from certdesk.services import jobs
 from certdesk.services.certificate_schemas import JobOut, JobPage
-
-MAX_ID = 2**31 - 1
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_doc("No job with this id")}
 
@@ -25,7 +24,7 @@ def list_jobs(
     principal: Authenticated,
     ctx: Ctx,
     limit: Annotated[int, Query(ge=1, le=jobs.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
 ) -> JobPage:
     """Jobs, newest first."""
     return jobs.list_jobs(ctx, limit, offset)
@@ -33,7 +32,7 @@ def list_jobs(
 
 @router.get("/{job_id}", response_model=JobOut, responses=_NOT_FOUND)
 def get_job(
-    job_id: Annotated[int, Path(ge=1, le=MAX_ID)], principal: Authenticated, ctx: Ctx
+    job_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)], principal: Authenticated, ctx: Ctx
 ) -> JobOut:
     """One job: poll it until ``state`` is SUCCESS, FAILED or ABORTED."""
     return jobs.get(ctx, job_id)
