@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from certdesk.errors import FieldError, InvalidInput
 from certdesk.services.context import Actor, AppContext
-from certdesk.services.schemas import AuditEventOut, AuditPage
+from certdesk.services.schemas import AuditEventOut, AuditPage, DownloadFile
 from certdesk.storage.models import AuditEventRow
 
 MAX_PAGE = 500
@@ -44,6 +44,32 @@ def record(
         return
     with ctx.db.session() as own:
         own.add(row)
+
+
+def key_download(
+    ctx: AppContext,
+    session: Session,
+    actor: Actor,
+    *,
+    object_kind: str,
+    object_id: int,
+    name: str,
+    key_pem: bytes,
+) -> DownloadFile:
+    """A private key handed out as ``<name>.key``, recorded in the audit log in ``session`` (so
+    no key leaves without its entry)."""
+    record(
+        ctx,
+        actor,
+        f"{object_kind}.private_key.download",
+        object_kind=object_kind,
+        object_id=object_id,
+        object_name=name,
+        session=session,
+    )
+    return DownloadFile(
+        filename=f"{name}.key", media_type="application/x-pem-file", content=key_pem
+    )
 
 
 def list_events(ctx: AppContext, limit: int = 50, offset: int = 0) -> AuditPage:

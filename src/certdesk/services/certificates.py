@@ -321,17 +321,12 @@ def private_key_file(ctx: AppContext, certificate_id: int, actor: Actor) -> Down
     """The private key as PEM; every hand-out is in the audit log."""
     with ctx.db.session() as session:
         repo = CertificateRepository(session, ctx.box, ctx.clock)
-        record = repo.get(certificate_id)
-        key_pem = repo.private_key_pem(certificate_id)
-        audit.record(
+        return audit.key_download(
             ctx,
+            session,
             actor,
-            "certificate.private_key.download",
             object_kind="certificate",
             object_id=certificate_id,
-            object_name=record.name,
-            session=session,
+            name=repo.get(certificate_id).name,
+            key_pem=repo.private_key_pem(certificate_id),
         )
-    return DownloadFile(
-        filename=f"{record.name}.key", media_type="application/x-pem-file", content=key_pem
-    )

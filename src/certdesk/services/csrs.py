@@ -353,20 +353,15 @@ def private_key_file(ctx: AppContext, csr_id: int, actor: Actor) -> DownloadFile
     """The private key as unencrypted PKCS#8 PEM; every hand-out is in the audit log."""
     with ctx.db.session() as session:
         repo = CSRRepository(session, ctx.box, ctx.clock)
-        record = repo.get(csr_id)
-        key_pem = repo.private_key_pem(csr_id)
-        audit.record(
+        return audit.key_download(
             ctx,
+            session,
             actor,
-            "csr.private_key.download",
             object_kind="csr",
             object_id=csr_id,
-            object_name=record.name,
-            session=session,
+            name=repo.get(csr_id).name,
+            key_pem=repo.private_key_pem(csr_id),
         )
-    return DownloadFile(
-        filename=f"{record.name}.key", media_type="application/x-pem-file", content=key_pem
-    )
 
 
 def domains(ctx: AppContext, csr_id: int) -> list[str]:
