@@ -35,6 +35,8 @@ _NAME_RE = re.compile(NAME_PATTERN)
 _PREFIX_RE = re.compile(r"^(DNS|IP|IP Address|email|URI)\s*:(.*)$", re.IGNORECASE | re.DOTALL)
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
 _MAX_DNS_LENGTH = 253
+#: A label of letters, digits and inner hyphens, at most 63 characters.
+_PLAIN_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,10 @@ def check_dns_name(value: str) -> str:
 def _encode_label(label: str, position: int, fail: Callable[[str], ValueError]) -> str:
     if not label:
         raise fail(f"label {position} is empty (two dots in a row, or a leading dot)")
+    if _PLAIN_LABEL.match(label) and label[2:4] != "--":
+        # Letters, digits and inner hyphens only: already a valid label that IDNA leaves as it
+        # is but for case (the common case, checked without the idna tables).
+        return label.lower()
     try:
         alabel = idna.encode(label, uts46=True).decode("ascii")
     except idna.IDNAError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from certdesk.errors import FieldError, InvalidInput
@@ -14,6 +14,7 @@ from certdesk.services.schemas import AuditEventOut, AuditPage, DownloadFile
 from certdesk.storage.models import AuditEventRow
 
 MAX_PAGE = 500
+_INSERT = insert(AuditEventRow.__table__)
 
 
 def record(
@@ -29,21 +30,23 @@ def record(
 ) -> None:
     """Append one event to the audit log: in ``session`` when given (so it commits or rolls back
     with the change it records), else in a transaction of its own."""
-    row = AuditEventRow(
-        at=ctx.clock.now(),
-        actor=actor.username,
-        action=action,
-        object_kind=object_kind,
-        object_id=object_id,
-        object_name=object_name,
-        detail=dict(detail) if detail else None,
-        client=actor.client,
-    )
+    values = {
+        "at": ctx.clock.now(),
+        "actor": actor.username,
+        "action": action,
+        "object_kind": object_kind,
+        "object_id": object_id,
+        "object_name": object_name,
+        "detail": dict(detail) if detail else None,
+        "client": actor.client,
+    }
+    # A core INSERT on the session's connection: written at once, in call order, without the
+    # ORM's unit of work.
     if session is not None:
-        session.add(row)
+        session.connection().execute(_INSERT, values)
         return
     with ctx.db.session() as own:
-        own.add(row)
+        own.connection().execute(_INSERT, values)
 
 
 def key_download(

@@ -28,6 +28,7 @@ from certdesk.services.schemas import (
     CSRSummary,
     DownloadFile,
 )
+from certdesk.storage.certificates import certificate_name_taken
 from certdesk.storage.csrs import CSRRecord, CSRRepository, NewCSR
 from certdesk.storage.models import CertificateRow
 
@@ -58,8 +59,7 @@ def _extensions_spec(ext: CertExtensionsIn | None) -> spec.ExtensionsSpec | None
 def _check_certificate_name_free(session: Session, name: str) -> None:
     """Names are unique across CSRs and certificates, as they share the files directory (the
     CSR repository checks CSR names itself)."""
-    taken = session.scalar(select(CertificateRow.id).where(CertificateRow.name == name))
-    if taken is not None:
+    if certificate_name_taken(session, name):
         raise Conflict(f"A certificate named '{name}' already exists: choose another name.", "name")
 
 

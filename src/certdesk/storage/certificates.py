@@ -135,10 +135,7 @@ class CertificateRepository:
         return _record(row)
 
     def name_taken(self, name: str) -> bool:
-        return (
-            self.session.scalar(select(CertificateRow.id).where(CertificateRow.name == name))
-            is not None
-        )
+        return certificate_name_taken(self.session, name)
 
     def list(self, limit: int, offset: int = 0) -> tuple[builtins.list[CertificateRecord], int]:
         """One page ordered by id, and the total."""
@@ -294,3 +291,11 @@ def _record(row: CertificateRow) -> CertificateRecord:
         new_key_on_renewal=bool(row.new_key_on_renewal),
         deploy=dict(row.deploy) if row.deploy else None,
     )
+
+
+def certificate_name_taken(session: Session, name: str) -> bool:
+    """Whether a certificate has ``name`` (a core query on the session's connection: no ORM
+    objects are loaded)."""
+    table = CertificateRow.__table__
+    found = session.connection().execute(select(table.c.id).where(table.c.name == name).limit(1))
+    return found.first() is not None

@@ -15,7 +15,7 @@ import builtins
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, literal, select
+from sqlalchemy import ColumnElement, delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from certdesk.storage.models import CSR_SOURCES, CSRRow
 from certdesk.storage.secrets import SecretBox
 
 SAN_SEPARATOR = ", "
+_INSERT = insert(CSRRow.__table__).returning(CSRRow.__table__.c.id)
 
 
 @dataclass(frozen=True)
@@ -80,24 +81,41 @@ class CSRRepository:
         """Store a new CSR; ``Conflict`` on ``name`` when the name is taken (the unique index
         decides, in the same round trip as the insert)."""
         now = self.clock.now()
-        row = CSRRow(
+        values = {
+            "name": record.name,
+            "csr_pem": record.csr_pem,
+            "private_key_enc": self.box.encrypt(record.private_key_pem),
+            "key_type": record.key_type,
+            "key_length": record.key_length,
+            "ec_curve": record.ec_curve,
+            "digest_algorithm": record.digest_algorithm,
+            "common": record.common,
+            "san_text": SAN_SEPARATOR.join(record.sans),
+            "search_text": _search_text(record.name, record.common, record.sans),
+            "source": record.source,
+            "created_at": now,
+            "updated_at": now,
+        }
+        # A core INSERT on the session's connection: one round trip, without the unit of work
+        # (no CSRRow object is needed, as the caller gets a CSRRecord).
+        try:
+            new_id = self.session.connection().execute(_INSERT, values).scalar_one()
+        except IntegrityError:
+            raise _name_taken(record.name) from None
+        return CSRRecord(
+            id=new_id,
             name=record.name,
             csr_pem=record.csr_pem,
-            private_key_enc=self.box.encrypt(record.private_key_pem),
             key_type=record.key_type,
             key_length=record.key_length,
             ec_curve=record.ec_curve,
             digest_algorithm=record.digest_algorithm,
             common=record.common,
-            san_text=SAN_SEPARATOR.join(record.sans),
-            search_text=_search_text(record.name, record.common, record.sans),
+            sans=_sans(values["san_text"]),
             source=record.source,
             created_at=now,
             updated_at=now,
         )
-        self.session.add(row)
-        self._flush(record.name)
-        return _record(row)
 
     def get(self, csr_id: int) -> CSRRecord:
         """The CSR with this id, or ``NotFound``."""

@@ -100,3 +100,25 @@ def test_corrupted_key_der(data: st.DataObject) -> None:
         index = data.draw(st.integers(min_value=0, max_value=len(der) - 1))
         der[index] ^= data.draw(st.integers(min_value=1, max_value=255))
         _load_key_or_field_error(bytes(der), passphrase)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="abcXYZ019-_é", min_size=1, max_size=70))
+def test_plain_label_shortcut_agrees_with_idna(label: str) -> None:
+    """check_dns_name skips the idna tables for letter-digit-hyphen labels; for every label the
+    answer is what idna (UTS 46, IDNA 2008) itself gives."""
+    import idna
+
+    from certdesk.crypto.names import check_dns_name
+
+    try:
+        expected: str | None = idna.encode(label, uts46=True).decode("ascii").lower()
+        if expected.startswith("xn--"):
+            idna.decode(expected)
+    except idna.IDNAError:
+        expected = None
+    try:
+        got: str | None = check_dns_name(f"{label}.example")
+    except ValueError:
+        got = None
+    assert got == (None if expected is None else f"{expected}.example")
