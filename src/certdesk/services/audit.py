@@ -14,7 +14,7 @@ from certdesk.services.schemas import AuditEventOut, AuditPage, DownloadFile
 from certdesk.storage.models import AuditEventRow
 
 MAX_PAGE = 500
-_INSERT = insert(AuditEventRow.__table__)
+_INSERT = insert(AuditEventRow)
 
 
 def record(

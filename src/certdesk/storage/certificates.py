@@ -296,6 +296,6 @@ def _record(row: CertificateRow) -> CertificateRecord:
 def certificate_name_taken(session: Session, name: str) -> bool:
     """Whether a certificate has ``name`` (a core query on the session's connection: no ORM
     objects are loaded)."""
-    table = CertificateRow.__table__
-    found = session.connection().execute(select(table.c.id).where(table.c.name == name).limit(1))
+    query = select(CertificateRow.id).where(CertificateRow.name == name).limit(1)
+    found = session.connection().execute(query)
     return found.first() is not None

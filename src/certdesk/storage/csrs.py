@@ -25,7 +25,7 @@ from certdesk.storage.models import CSR_SOURCES, CSRRow
 from certdesk.storage.secrets import SecretBox
 
 SAN_SEPARATOR = ", "
-_INSERT = insert(CSRRow.__table__).returning(CSRRow.__table__.c.id)
+_INSERT = insert(CSRRow).returning(CSRRow.id)
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ class CSRRepository:
         """Store a new CSR; ``Conflict`` on ``name`` when the name is taken (the unique index
         decides, in the same round trip as the insert)."""
         now = self.clock.now()
+        san_text = SAN_SEPARATOR.join(record.sans)
         values = {
             "name": record.name,
             "csr_pem": record.csr_pem,
@@ -90,7 +91,7 @@ class CSRRepository:
             "ec_curve": record.ec_curve,
             "digest_algorithm": record.digest_algorithm,
             "common": record.common,
-            "san_text": SAN_SEPARATOR.join(record.sans),
+            "san_text": san_text,
             "search_text": _search_text(record.name, record.common, record.sans),
             "source": record.source,
             "created_at": now,
@@ -111,7 +112,7 @@ class CSRRepository:
             ec_curve=record.ec_curve,
             digest_algorithm=record.digest_algorithm,
             common=record.common,
-            sans=_sans(values["san_text"]),
+            sans=_sans(san_text),
             source=record.source,
             created_at=now,
             updated_at=now,
