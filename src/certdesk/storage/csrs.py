@@ -15,7 +15,7 @@ import builtins
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -171,23 +171,23 @@ class CSRRepository:
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
         condition = _search_condition(search)
+        ids = select(CSRRow.id).order_by(CSRRow.id)
         count = select(func.count(CSRRow.id))
-        if condition is None:
-            # Counting every row is cheap on its own (SQLite has a fast path for it).
-            ids = select(CSRRow.id, literal(0)).order_by(CSRRow.id)
+        if condition is not None:
+            ids, count = ids.where(condition), count.where(condition)
+        page = builtins.list(self.session.scalars(ids.limit(limit).offset(offset))) if limit else []
+        if page and len(page) < limit:
+            # A short page is the last one: the total is known without counting. (A search
+            # matching few rows scans the table once; one matching many stops at the page and
+            # counts in a second, lighter scan. A window count over the page query would
+            # materialise every match.)
+            total = offset + len(page)
         else:
-            # One scan finds both the page's ids and how many match.
-            ids = select(CSRRow.id, func.count().over()).where(condition).order_by(CSRRow.id)
-            count = count.where(condition)
-        page = self.session.execute(ids.limit(limit).offset(offset)).all() if limit else []
-        counted_already = bool(page) and condition is not None
-        total = int(page[0][1]) if counted_already else self.session.scalar(count) or 0
+            total = self.session.scalar(count) or 0
         if not page:
             return [], total
         # Only the rows of the page are read in full.
-        rows = self.session.scalars(
-            select(CSRRow).where(CSRRow.id.in_([row_id for row_id, _ in page])).order_by(CSRRow.id)
-        )
+        rows = self.session.scalars(select(CSRRow).where(CSRRow.id.in_(page)).order_by(CSRRow.id))
         return [_record(row) for row in rows], total
 
     # -- internals -------------------------------------------------------------------------

@@ -135,6 +135,9 @@ def statements(many: Database) -> Iterator[list[tuple[str, object]]]:
         (None, ROWS - 50, ROWS, f"csr-{ROWS - 49}"),  # the last page
         ("EXAMPLE.NET", ROWS - 50, ROWS, f"csr-{ROWS - 49}"),  # matches all; the last page
         ("no-such-thing", 0, 0, None),
+        ("EXAMPLE.NET", ROWS - 30, ROWS, f"csr-{ROWS - 29}"),  # a short last page
+        ("EXAMPLE.NET", ROWS + 10, ROWS, None),  # past the end: counted
+        ("host9999", 0, 11, "csr-9999"),  # 9999 and 99990-99999: one short page
     ],
 )
 def test_list_pages_and_searches_100000_csrs(
@@ -151,16 +154,16 @@ def test_list_pages_and_searches_100000_csrs(
         items, total = repo.list(limit=50, offset=offset, search=search)
     assert total == expected_total
     assert (items[0].name if items else None) == expected_first
-    assert len(items) == min(50, expected_total)
+    assert len(items) == max(0, min(50, expected_total - offset))
 
 
 def test_page_query_reads_only_ids_and_on_sqlite_the_narrow_index(
     many: Database, box: SecretBox, statements: list[tuple[str, object]]
 ) -> None:
     with many.session() as session:
-        items, _ = CSRRepository(session, box).list(limit=50, offset=500, search="example")
-    assert len(items) == 50
-    page_queries = [(s, p) for s, p in statements if "OVER" in s]
+        items, total = CSRRepository(session, box).list(limit=50, offset=500, search="example")
+    assert len(items) == 50 and total == ROWS
+    page_queries = [(s, p) for s, p in statements if "LIKE" in s and "LIMIT" in s]
     assert len(page_queries) == 1
     statement, parameters = page_queries[0]
     assert "csr_pem" not in statement and "private_key_enc" not in statement
@@ -169,3 +172,15 @@ def test_page_query_reads_only_ids_and_on_sqlite_the_narrow_index(
             plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
         details = " | ".join(str(row[-1]) for row in plan)
         assert "COVERING INDEX ix_csr_id_search_text" in details, details
+    # A full page needs the matches counted, in a query of its own (no window over the page).
+    counts = [s for s, _ in statements if "count(" in s.lower()]
+    assert len(counts) == 1 and "OVER" not in counts[0]
+
+
+def test_a_short_page_is_not_counted_again(
+    many: Database, box: SecretBox, statements: list[tuple[str, object]]
+) -> None:
+    with many.session() as session:
+        items, total = CSRRepository(session, box).list(limit=50, search="host77777.")
+    assert [item.name for item in items] == ["csr-77777"] and total == 1
+    assert not [s for s, _ in statements if "count(" in s.lower()]
