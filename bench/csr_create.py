@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from scratch import default_work_dir, scratch_dir
 
 from certdesk.crypto import keys as crypto_keys
 from certdesk.services import csrs
@@ -74,9 +74,15 @@ def service_create(ctx: AppContext, kind: str, i: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=300, help="CSRs per kind and contender")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help=f"where the temporary data directory goes (default: {default_work_dir()})",
+    )
     args = parser.parse_args()
     real_generate = crypto_keys.generate_private_key
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_dir(args.work_dir) as tmp:
         ctx = AppContext.open(Settings(data_dir=Path(tmp)))
         try:
             print(f"{'kind':9} {'contender':22} {'median ms':>10} {'mean ms':>9} {'p95 ms':>8}")
