@@ -206,19 +206,34 @@ def revoke_token(ctx: AppContext, token_id: int, actor: Actor) -> TokenInfo:
 
 def authenticate_token(ctx: AppContext, token: str) -> Principal:
     """The caller behind a bearer token, or ``AuthError``."""
+    principal, touch_due = find_token(ctx, token)
+    if touch_due:
+        touch_token(ctx, principal)
+    return principal
+
+
+def find_token(ctx: AppContext, token: str) -> tuple[Principal, bool]:
+    """The caller behind a bearer token, or ``AuthError``, and whether its last-used time is due
+    to be written (``touch_token``). Only reads the database."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise AuthError("The API token is not valid; create one with `certdesk token create`.")
-    now = ctx.clock.now()
     with ctx.db.session() as session:
         record = repo.find_active_token(session, _sha256(token))
-        if record is None:
-            raise AuthError(
-                "The API token is not valid or was revoked; create one with "
-                "`certdesk token create`."
-            )
-        if record.last_used_at is None or now - record.last_used_at >= TOKEN_TOUCH_INTERVAL:
-            repo.touch_token(session, record.id, now)
-    return Principal(username=record.username, via="token", token_id=record.id)
+    if record is None:
+        raise AuthError(
+            "The API token is not valid or was revoked; create one with `certdesk token create`."
+        )
+    last_used = record.last_used_at
+    touch_due = last_used is None or ctx.clock.now() - last_used >= TOKEN_TOUCH_INTERVAL
+    return Principal(username=record.username, via="token", token_id=record.id), touch_due
+
+
+def touch_token(ctx: AppContext, principal: Principal) -> None:
+    """Record now as the last time the principal's token was used."""
+    if principal.token_id is None:
+        return
+    with ctx.db.session() as session:
+        repo.touch_token(session, principal.token_id, ctx.clock.now())
 
 
 # --- web sessions ------------------------------------------------------------------------------

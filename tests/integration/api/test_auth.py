@@ -60,6 +60,8 @@ def test_token_works_and_a_revoked_token_stops_at_once(live_server: LiveServer) 
 
         with live_server.client(token=new["token"]) as ci:
             assert ci.get("/csrs").status_code == 200
+            used = {t["id"]: t for t in admin.get("/tokens").json()}[new["id"]]
+            assert used["last_used_at"] is not None  # the first use is recorded
             assert admin.delete(f"/tokens/{new['id']}").status_code == 204
             assert_problem(ci.get("/csrs"), 401)
             assert_problem(ci.post("/tokens", json={"name": "again"}), 401)
