@@ -6,7 +6,9 @@ Only rows that can raise an alert are read — expiring within the widest Renew 
 alert. A failed deploy is taken from the latest finished issue or renewal job of the certificate
 when its result carries a ``deploy`` outcome (``DeployResult.as_dict()``).
 ``AlertMemory`` keeps notifications from repeating on every sweep: an alert is sent when it
-appears and again after ``repeat_after`` while it lasts.
+appears and again after ``repeat_after`` while it lasts. What was sent when is kept in the
+database (``storage.sweep_memory.AlertLog``), so a restart does not send it again early, and of
+several instances sharing a PostgreSQL database only the one that claims an alert sends it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from certdesk.services.context import AppContext
-from certdesk.services.notify import Alert, AlertKind, current_alerts
+from certdesk.services.notify import Alert, current_alerts
 from certdesk.services.renewal_policy import CertificateFacts
 from certdesk.storage.models import CertificateRow, JobRow
+from certdesk.storage.sweep_memory import AlertKey, AlertLog
 
 #: The widest Renew Certificate Days the API accepts: no certificate expiring later can alert.
 MAX_RENEW_DAYS = 30
@@ -107,27 +110,44 @@ def active_alerts(ctx: AppContext, now: datetime | None = None) -> list[Alert]:
     return current_alerts(alert_facts(ctx, moment), moment)
 
 
-class AlertMemory:
-    """Which alerts were notified when, so that each is sent once per ``repeat_after``."""
+def _key(alert: Alert) -> AlertKey:
+    return (alert.kind.value, alert.certificate)
 
-    def __init__(self, repeat_after: timedelta = timedelta(hours=24)) -> None:
+
+class AlertMemory:
+    """Which alerts were notified when, so that each is sent once per ``repeat_after`` — across
+    restarts and by one instance of several."""
+
+    def __init__(self, ctx: AppContext, repeat_after: timedelta = timedelta(hours=24)) -> None:
+        self.ctx = ctx
         self.repeat_after = repeat_after
-        self._sent: dict[tuple[AlertKind, str], datetime] = {}
 
     def to_send(self, alerts: Iterable[Alert], now: datetime) -> list[Alert]:
-        """The alerts that are new or due for a reminder; alerts that ended are forgotten, so
-        that they are sent again if they come back."""
-        alerts = list(alerts)
-        current = {(a.kind, a.certificate) for a in alerts}
-        for key in set(self._sent) - current:
-            del self._sent[key]
-        return [
-            a
-            for a in alerts
-            if (sent := self._sent.get((a.kind, a.certificate))) is None
-            or now - sent >= self.repeat_after
-        ]
+        """The alerts that are new or due for a reminder, claimed as sent at ``now`` (send them:
+        no other instance will). ``alerts`` is every current alert: the records of alerts that
+        ended are dropped, so that they are sent at once if they come back."""
+        current = {_key(a): a for a in alerts}
+        with self.ctx.db.session() as session:
+            sent = AlertLog(session).sent()
+        gone = set(sent) - set(current)
+        if gone:
+            with self.ctx.db.session() as session:
+                AlertLog(session).forget(gone)
+        candidates = sorted(
+            key for key in current if (at := sent.get(key)) is None or now - at >= self.repeat_after
+        )
+        if not candidates:
+            return []
+        with self.ctx.db.session() as session:
+            log = AlertLog(session)
+            won = {key for key in candidates if log.claim(key, now, self.repeat_after)}
+        return [alert for key, alert in current.items() if key in won]
 
     def mark_sent(self, alerts: Iterable[Alert], now: datetime) -> None:
-        for alert in alerts:
-            self._sent[(alert.kind, alert.certificate)] = now
+        """Record ``alerts`` as sent at ``now`` (``to_send`` already did for what it returned)."""
+        keys = sorted({_key(a) for a in alerts})
+        if keys:
+            with self.ctx.db.session() as session:
+                log = AlertLog(session)
+                for key in keys:
+                    log.record(key, now)

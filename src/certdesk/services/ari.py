@@ -8,8 +8,8 @@ its chosen time). A certificate never asked about — new, or just renewed (a ne
 asked first. The next question for a certificate is asked after the CA's ``Retry-After``
 (between ``min_wait`` and ``max_wait``); a CA without ARI is asked again after a day, and a CA
 that fails after ``error_wait`` — the renewal then follows Renew Certificate Days as before. The
-times are kept in memory: after a restart every certificate is asked once more, ``batch`` per
-sweep, which is what RFC 9773 allows.
+times are kept in the database (``storage.sweep_memory.ARIPollTimes``, with the serial asked
+about), so a restart asks no certificate before its time.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from certdesk.acme import ACMEClient
 from certdesk.errors import CertdeskError
 from certdesk.services.context import AppContext
@@ -29,6 +27,7 @@ from certdesk.services.renewal_plans import record_renewal_info
 from certdesk.services.renewal_policy import DEFAULT_POLICY, RenewalDecision, RenewalPolicy
 from certdesk.storage.accounts import AccountRepository
 from certdesk.storage.models import CertificateRow
+from certdesk.storage.sweep_memory import ARIPollTimes, ARITarget
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +41,6 @@ class ARIOutcome:
     decision: RenewalDecision | None
     next_poll: datetime
     error: str | None = None
-
-
-@dataclass(frozen=True)
-class _Target:
-    id: int
-    serial: str
-    directory: str
-    account_id: int | None
-
-    @property
-    def key(self) -> tuple[int, str]:
-        return (self.id, self.serial)
 
 
 class ARIPoller:
@@ -77,33 +64,19 @@ class ARIPoller:
         self.min_wait, self.max_wait = min_wait, max_wait
         self.error_wait, self.no_ari_wait = error_wait, no_ari_wait
         self.rng = rng
-        #: (certificate id, serial) → when to ask next.
-        self.next_poll: dict[tuple[int, str], datetime] = {}
 
-    def _due(self, now: datetime) -> list[_Target]:
+    def _due(self, now: datetime) -> list[ARITarget]:
         with self.ctx.db.session() as session:
-            rows = session.execute(
-                select(
-                    CertificateRow.id,
-                    CertificateRow.serial,
-                    CertificateRow.acme_directory,
-                    CertificateRow.acme_account_id,
-                )
-                .where(CertificateRow.revoked_at.is_(None), CertificateRow.not_after > now)
-                .order_by(CertificateRow.id)
-            ).all()
-        # Keyed by serial too: a renewed certificate is a new one, asked about at once.
-        keys = {(row.id, row.serial) for row in rows}
-        for gone in set(self.next_poll) - keys:
-            del self.next_poll[gone]
-        due = [
-            _Target(row.id, row.serial, row.acme_directory, row.acme_account_id)
-            for row in rows
-            if self.next_poll.get((row.id, row.serial), now) <= now
-        ]
-        # Never asked first, then the longest waiting.
-        due.sort(key=lambda t: (t.key in self.next_poll, self.next_poll.get(t.key, now)))
-        return due[: self.batch]
+            return ARIPollTimes(session).due(now, self.batch)
+
+    def next_poll(self, certificate_id: int) -> datetime | None:
+        """When ``certificate_id`` is asked about next (None: at the next sweep)."""
+        with self.ctx.db.session() as session:
+            stored = ARIPollTimes(session).next_poll(certificate_id)
+            row = session.get(CertificateRow, certificate_id)
+        if stored is None or row is None or stored[0] != row.serial:
+            return None
+        return stored[1]
 
     def _connect(self, directory: str, account_id: int | None) -> ACMEClient:
         ca_bundle = None
@@ -117,7 +90,7 @@ class ARIPoller:
     def poll(self, now: datetime | None = None) -> list[ARIOutcome]:
         """Ask about the certificates whose turn it is; never raises for a CA's failure."""
         now = now or self.ctx.clock.now()
-        by_directory: dict[str, list[_Target]] = defaultdict(list)
+        by_directory: dict[str, list[ARITarget]] = defaultdict(list)
         for target in self._due(now):
             by_directory[target.directory].append(target)
         outcomes: list[ARIOutcome] = []
@@ -136,7 +109,7 @@ class ARIPoller:
                 outcomes.append(self._ask(client, target, now))
         return outcomes
 
-    def _ask(self, client: ACMEClient, target: _Target, now: datetime) -> ARIOutcome:
+    def _ask(self, client: ACMEClient, target: ARITarget, now: datetime) -> ARIOutcome:
         try:
             with self.ctx.db.session() as session:
                 row = session.get(CertificateRow, target.id)
@@ -158,10 +131,14 @@ class ARIPoller:
 
     def _after(
         self,
-        target: _Target,
+        target: ARITarget,
         when: datetime,
         decision: RenewalDecision | None = None,
         error: str | None = None,
     ) -> ARIOutcome:
-        self.next_poll[target.key] = when
+        try:
+            with self.ctx.db.session() as session:
+                ARIPollTimes(session).set(target.id, target.serial, when)
+        except CertdeskError as exc:  # e.g. deleted meanwhile: asked again next sweep at worst
+            log.warning("cannot store when to ask about certificate %s: %s", target.id, exc.message)
         return ARIOutcome(target.id, decision, when, error)

@@ -124,7 +124,7 @@ class RenewalScheduler:
         self.policy = policy
         self.interval = interval
         self.batch = batch
-        self.memory = AlertMemory(repeat_alerts_after)
+        self.memory = AlertMemory(ctx, repeat_alerts_after)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -160,16 +160,19 @@ class RenewalScheduler:
             )
         notified: list[Alert] = []
         result = None
+        alerts: list[Alert] | None = None
         try:
             alerts = active_alerts(self.ctx, now)
         except CertdeskError as exc:
             errors.append(f"reading the alerts failed: {exc.message}")
-            alerts = []
-        if self.notifier is not None:
-            notified = self.memory.to_send(alerts, now)
+        # Not when the alerts could not be read: the memory would forget them all.
+        if self.notifier is not None and alerts is not None:
+            try:
+                notified = self.memory.to_send(alerts, now)  # claimed: no other instance sends
+            except CertdeskError as exc:
+                errors.append(f"claiming the alerts to send failed: {exc.message}")
             if notified:
                 result = self.notifier.send(notified)
-                self.memory.mark_sent(notified, now)
         for error in errors:
             log.warning("renewal sweep: %s", error)
         report = SweepReport(

@@ -274,6 +274,31 @@ class AuditEventRow(Base):
     client: Mapped[str | None] = mapped_column(String(255))
 
 
+class AlertSentRow(Base):
+    """An alert that was notified (kind and certificate name) and when; the scheduler claims a
+    row before sending, so instances sharing the database send each alert once. Migration 0003.
+    """
+
+    __tablename__ = "alert_sent"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    certificate: Mapped[str] = mapped_column(String(120), primary_key=True)
+    sent_at: Mapped[datetime]
+
+
+class ARIPollRow(Base):
+    """When to ask the CA for a certificate's renewal information next; the serial it was asked
+    about, so that a renewed certificate is asked about at once. Migration 0003."""
+
+    __tablename__ = "ari_poll"
+
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("certificate.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    serial: Mapped[str] = mapped_column(String(128))
+    next_poll_at: Mapped[datetime]
+
+
 def include_object_for(
     dialect_name: str,
 ) -> Callable[[object, str | None, str, bool, object], bool]:
