@@ -17,7 +17,7 @@ from certdesk.crypto import csr as csr_mod
 from certdesk.crypto import details as details_mod
 from certdesk.crypto import names
 from certdesk.errors import ACMEError, CertdeskError, Conflict, FieldError, InvalidInput
-from certdesk.services import audit, deployment, jobs, renewal_plans
+from certdesk.services import audit, deployment, downloads, jobs, renewal_plans
 from certdesk.services.accounts import client_for_account
 from certdesk.services.certificate_checks import check_create
 from certdesk.services.certificate_schemas import (
@@ -310,23 +310,13 @@ def renew(ctx: AppContext, certificate_id: int, actor: Actor) -> JobCreated:
 
 def certificate_file(ctx: AppContext, certificate_id: int) -> DownloadFile:
     record = _record(ctx, certificate_id)
-    return DownloadFile(
-        filename=f"{record.name}.crt",
-        media_type="application/pem-certificate-chain",
-        content=record.chain_pem.encode("ascii"),
+    return downloads.pem_file(
+        record.name, "crt", "application/pem-certificate-chain", record.chain_pem
     )
 
 
 def private_key_file(ctx: AppContext, certificate_id: int, actor: Actor) -> DownloadFile:
     """The private key as PEM; every hand-out is in the audit log."""
-    with ctx.db.session() as session:
-        repo = CertificateRepository(session, ctx.box, ctx.clock)
-        return audit.key_download(
-            ctx,
-            session,
-            actor,
-            object_kind="certificate",
-            object_id=certificate_id,
-            name=repo.get(certificate_id).name,
-            key_pem=repo.private_key_pem(certificate_id),
-        )
+    return downloads.private_key_file(
+        ctx, actor, "certificate", certificate_id, CertificateRepository
+    )

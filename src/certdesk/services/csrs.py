@@ -16,7 +16,7 @@ from certdesk.crypto import details as details_mod
 from certdesk.crypto import keys as keys_mod
 from certdesk.crypto import names, spec
 from certdesk.errors import Conflict, FieldError, InvalidInput
-from certdesk.services import audit
+from certdesk.services import audit, downloads
 from certdesk.services.context import Actor, AppContext
 from certdesk.services.schemas import (
     CertExtensionsIn,
@@ -342,26 +342,12 @@ def delete(ctx: AppContext, csr_id: int, force: bool, actor: Actor) -> None:
 
 def csr_file(ctx: AppContext, csr_id: int) -> DownloadFile:
     record = _record(ctx, csr_id)
-    return DownloadFile(
-        filename=f"{record.name}.csr",
-        media_type="application/pkcs10",
-        content=record.csr_pem.encode("ascii"),
-    )
+    return downloads.pem_file(record.name, "csr", "application/pkcs10", record.csr_pem)
 
 
 def private_key_file(ctx: AppContext, csr_id: int, actor: Actor) -> DownloadFile:
     """The private key as unencrypted PKCS#8 PEM; every hand-out is in the audit log."""
-    with ctx.db.session() as session:
-        repo = CSRRepository(session, ctx.box, ctx.clock)
-        return audit.key_download(
-            ctx,
-            session,
-            actor,
-            object_kind="csr",
-            object_id=csr_id,
-            name=repo.get(csr_id).name,
-            key_pem=repo.private_key_pem(csr_id),
-        )
+    return downloads.private_key_file(ctx, actor, "csr", csr_id, CSRRepository)
 
 
 def domains(ctx: AppContext, csr_id: int) -> list[str]:
