@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from certdesk.clock import Clock, SystemClock
-from certdesk.errors import Conflict, NotFound, StorageError
+from certdesk.errors import NotFound, StorageError
+from certdesk.storage.common import ensure_name_free, flush_named, get_row, record_from_row
 from certdesk.storage.models import CertificateRow, DNSAuthenticatorRow
 from certdesk.storage.secrets import JSONValue, SecretBox
 
@@ -52,7 +52,7 @@ class AuthenticatorRepository:
         self, name: str, type_: str, attributes: Mapping[str, JSONValue]
     ) -> AuthenticatorRecord:
         """Store a new authenticator; ``Conflict`` on ``name`` when the name is taken."""
-        self._ensure_name_free(name)
+        ensure_name_free(self.session, DNSAuthenticatorRow.name, KIND, name)
         now = self.clock.now()
         row = DNSAuthenticatorRow(
             name=name,
@@ -62,7 +62,7 @@ class AuthenticatorRepository:
             updated_at=now,
         )
         self.session.add(row)
-        self._flush(name)
+        flush_named(self.session, KIND, name)
         return _record(row)
 
     def get(self, authenticator_id: int) -> AuthenticatorRecord:
@@ -105,12 +105,12 @@ class AuthenticatorRepository:
         """Rename and/or replace the attributes; ``Conflict`` on ``name`` when it is taken."""
         row = self._row(authenticator_id)
         if name is not None and name != row.name:
-            self._ensure_name_free(name)
+            ensure_name_free(self.session, DNSAuthenticatorRow.name, KIND, name)
             row.name = name
         if attributes is not None:
             row.attributes_enc = self.box.encrypt_json(dict(attributes))
         row.updated_at = self.clock.now()
-        self._flush(row.name)
+        flush_named(self.session, KIND, row.name)
         return _record(row)
 
     def delete(self, authenticator_id: int) -> None:
@@ -154,31 +154,7 @@ class AuthenticatorRepository:
     # -- internals -------------------------------------------------------------------------
 
     def _row(self, authenticator_id: int) -> DNSAuthenticatorRow:
-        row = self.session.get(DNSAuthenticatorRow, authenticator_id)
-        if row is None:
-            raise NotFound(KIND, authenticator_id)
-        return row
-
-    def _ensure_name_free(self, name: str) -> None:
-        taken = self.session.scalar(
-            select(DNSAuthenticatorRow.id).where(DNSAuthenticatorRow.name == name)
-        )
-        if taken is not None:
-            raise name_taken(name)
-
-    def _flush(self, name: str) -> None:
-        try:
-            self.session.flush()
-        except IntegrityError:
-            # Another writer took the name between the check and the write.
-            raise name_taken(name) from None
-
-
-def name_taken(name: str) -> Conflict:
-    return Conflict(
-        f"A DNS authenticator named {name!r} already exists. Choose another name.",
-        field_name="name",
-    )
+        return get_row(self.session, DNSAuthenticatorRow, authenticator_id, KIND)
 
 
 def _maps_to(mapping: Mapping[str, object], authenticator_id: int) -> bool:
@@ -187,10 +163,4 @@ def _maps_to(mapping: Mapping[str, object], authenticator_id: int) -> bool:
 
 
 def _record(row: DNSAuthenticatorRow) -> AuthenticatorRecord:
-    return AuthenticatorRecord(
-        id=row.id,
-        name=row.name,
-        type=row.type,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return record_from_row(AuthenticatorRecord, row)

@@ -16,13 +16,21 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from certdesk.clock import Clock, SystemClock
-from certdesk.errors import Conflict, NotFound
+from certdesk.errors import NotFound
+from certdesk.storage.common import (
+    ensure_name_free,
+    flush_named,
+    get_row,
+    name_exists,
+    record_from_row,
+)
 from certdesk.storage.models import CertificateRow
 from certdesk.storage.secrets import SecretBox
+
+KIND = "certificate"
 
 
 @dataclass(frozen=True)
@@ -95,7 +103,7 @@ class CertificateRepository:
 
     def add(self, new: NewCertificate) -> CertificateRecord:
         """Store a new certificate; ``Conflict`` on ``name`` when the name is taken."""
-        self._ensure_name_free(new.name)
+        ensure_name_free(self.session, CertificateRow.name, KIND, new.name)
         now = self.clock.now()
         issued = new.issued
         row = CertificateRow(
@@ -120,7 +128,7 @@ class CertificateRepository:
             updated_at=now,
         )
         self.session.add(row)
-        self._flush(new.name)
+        flush_named(self.session, KIND, new.name)
         return _record(row)
 
     def get(self, certificate_id: int) -> CertificateRecord:
@@ -131,7 +139,7 @@ class CertificateRepository:
             select(CertificateRow).where(CertificateRow.name == name)
         ).one_or_none()
         if row is None:
-            raise NotFound("certificate", name)
+            raise NotFound(KIND, name)
         return _record(row)
 
     def name_taken(self, name: str) -> bool:
@@ -148,10 +156,10 @@ class CertificateRepository:
     def rename(self, certificate_id: int, new_name: str) -> CertificateRecord:
         row = self._row(certificate_id)
         if row.name != new_name:
-            self._ensure_name_free(new_name)
+            ensure_name_free(self.session, CertificateRow.name, KIND, new_name)
             row.name = new_name
             row.updated_at = self.clock.now()
-            self._flush(new_name)
+            flush_named(self.session, KIND, new_name)
         return _record(row)
 
     def update(
@@ -234,7 +242,7 @@ class CertificateRepository:
             delete(CertificateRow).where(CertificateRow.id == certificate_id)
         )
         if getattr(result, "rowcount", 1) == 0:
-            raise NotFound("certificate", certificate_id)
+            raise NotFound(KIND, certificate_id)
 
     def private_key_pem(self, certificate_id: int) -> bytes:
         """The certificate's private key, decrypted."""
@@ -243,51 +251,14 @@ class CertificateRepository:
     # -- internals -------------------------------------------------------------------------
 
     def _row(self, certificate_id: int) -> CertificateRow:
-        row = self.session.get(CertificateRow, certificate_id)
-        if row is None:
-            raise NotFound("certificate", certificate_id)
-        return row
-
-    def _ensure_name_free(self, name: str) -> None:
-        if self.name_taken(name):
-            raise _name_taken(name)
-
-    def _flush(self, name: str) -> None:
-        try:
-            self.session.flush()
-        except IntegrityError:
-            raise _name_taken(name) from None
-
-
-def _name_taken(name: str) -> Conflict:
-    return Conflict(
-        f"A certificate named {name!r} already exists. Choose another name.", field_name="name"
-    )
+        return get_row(self.session, CertificateRow, certificate_id, KIND)
 
 
 def _record(row: CertificateRow) -> CertificateRecord:
-    return CertificateRecord(
-        id=row.id,
-        name=row.name,
-        chain_pem=row.chain_pem,
-        csr_pem=row.csr_pem,
-        csr_id=row.csr_id,
-        acme_directory=row.acme_directory,
-        order_url=row.order_url,
-        acme_account_id=row.acme_account_id,
+    return record_from_row(
+        CertificateRecord,
+        row,
         domains_authenticators={str(k): int(v) for k, v in row.domains_authenticators.items()},
-        renew_days=row.renew_days,
-        not_before=row.not_before,
-        not_after=row.not_after,
-        serial=row.serial,
-        issuer=row.issuer,
-        renew_at=row.renew_at,
-        renew_reason=row.renew_reason,
-        last_error=row.last_error,
-        failure_count=row.failure_count,
-        revoked_at=row.revoked_at,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
         new_key_on_renewal=bool(row.new_key_on_renewal),
         deploy=dict(row.deploy) if row.deploy else None,
     )
@@ -296,6 +267,4 @@ def _record(row: CertificateRow) -> CertificateRecord:
 def certificate_name_taken(session: Session, name: str) -> bool:
     """Whether a certificate has ``name`` (a core query on the session's connection: no ORM
     objects are loaded)."""
-    query = select(CertificateRow.id).where(CertificateRow.name == name).limit(1)
-    found = session.connection().execute(query)
-    return found.first() is not None
+    return name_exists(session, CertificateRow.name, name)

@@ -20,11 +20,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from certdesk.clock import Clock, SystemClock
-from certdesk.errors import Conflict, NotFound
+from certdesk.errors import NotFound
+from certdesk.storage.common import (
+    ensure_name_free,
+    flush_named,
+    get_row,
+    name_conflict,
+    record_from_row,
+)
 from certdesk.storage.models import CSR_SOURCES, CSRRow
 from certdesk.storage.secrets import SecretBox
 
 SAN_SEPARATOR = ", "
+KIND = "CSR"
 _INSERT = insert(CSRRow).returning(CSRRow.id)
 
 
@@ -102,7 +110,7 @@ class CSRRepository:
         try:
             new_id = self.session.connection().execute(_INSERT, values).scalar_one()
         except IntegrityError:
-            raise _name_taken(record.name) from None
+            raise name_conflict(KIND, record.name) from None
         return CSRRecord(
             id=new_id,
             name=record.name,
@@ -126,7 +134,7 @@ class CSRRepository:
         """The CSR with this name, or ``NotFound``."""
         row = self.session.scalars(select(CSRRow).where(CSRRow.name == name)).one_or_none()
         if row is None:
-            raise NotFound("CSR", name)
+            raise NotFound(KIND, name)
         return _record(row)
 
     def rename(self, csr_id: int, new_name: str) -> CSRRecord:
@@ -138,14 +146,14 @@ class CSRRepository:
         row.name = new_name
         row.search_text = _search_text(new_name, row.common, _sans(row.san_text))
         row.updated_at = self.clock.now()
-        self._flush(new_name)
+        flush_named(self.session, KIND, new_name)
         return _record(row)
 
     def delete(self, csr_id: int) -> None:
         """Remove the CSR (certificates made from it keep their copy of the CSR)."""
         result = self.session.execute(delete(CSRRow).where(CSRRow.id == csr_id))
         if getattr(result, "rowcount", 1) == 0:
-            raise NotFound("CSR", csr_id)
+            raise NotFound(KIND, csr_id)
 
     def private_key_pem(self, csr_id: int) -> bytes:
         """The CSR's private key, decrypted, exactly as it was stored."""
@@ -153,7 +161,7 @@ class CSRRepository:
             select(CSRRow.private_key_enc).where(CSRRow.id == csr_id)
         ).one_or_none()
         if token is None:
-            raise NotFound("CSR", csr_id)
+            raise NotFound(KIND, csr_id)
         return self.box.decrypt(token)
 
     def all_names(self) -> builtins.list[str]:
@@ -193,26 +201,10 @@ class CSRRepository:
     # -- internals -------------------------------------------------------------------------
 
     def _row(self, csr_id: int) -> CSRRow:
-        row = self.session.get(CSRRow, csr_id)
-        if row is None:
-            raise NotFound("CSR", csr_id)
-        return row
+        return get_row(self.session, CSRRow, csr_id, KIND)
 
     def _ensure_name_free(self, name: str) -> None:
-        taken = self.session.scalar(select(CSRRow.id).where(CSRRow.name == name))
-        if taken is not None:
-            raise _name_taken(name)
-
-    def _flush(self, name: str) -> None:
-        try:
-            self.session.flush()
-        except IntegrityError:
-            # Another writer took the name between the check and the insert.
-            raise _name_taken(name) from None
-
-
-def _name_taken(name: str) -> Conflict:
-    return Conflict(f"A CSR named {name!r} already exists. Choose another name.", field_name="name")
+        ensure_name_free(self.session, CSRRow.name, KIND, name)
 
 
 def _search_text(name: str, common: str | None, sans: tuple[str, ...]) -> str:
@@ -232,17 +224,4 @@ def _sans(san_text: str) -> tuple[str, ...]:
 
 
 def _record(row: CSRRow) -> CSRRecord:
-    return CSRRecord(
-        id=row.id,
-        name=row.name,
-        csr_pem=row.csr_pem,
-        key_type=row.key_type,
-        key_length=row.key_length,
-        ec_curve=row.ec_curve,
-        digest_algorithm=row.digest_algorithm,
-        common=row.common,
-        sans=_sans(row.san_text),
-        source=row.source,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return record_from_row(CSRRecord, row, sans=_sans(row.san_text))
