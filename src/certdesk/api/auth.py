@@ -15,7 +15,7 @@ from certdesk.api.deps import (
     client_address,
 )
 from certdesk.api.jsonbody import StrictJSONRoute
-from certdesk.api.problems import PROBLEM_RESPONSES, problem_doc
+from certdesk.api.problems import PROBLEM_RESPONSES, not_found_responses
 from certdesk.api.schemas import MAX_DB_INT, LoginIn, LoginOut, TokenCreate, TokenCreated, TokenOut
 from certdesk.services import auth
 
@@ -77,7 +77,7 @@ def create_token(
 @router.delete(
     "/tokens/{token_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={404: problem_doc("No API token with this id")},
+    responses=not_found_responses("API token"),
 )
 def revoke_token(
     token_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)],

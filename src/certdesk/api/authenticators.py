@@ -4,13 +4,13 @@ one service function; secret attributes never appear in a response."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
 from certdesk.api.deps import Authenticated, Ctx, CurrentActor
 from certdesk.api.jsonbody import StrictJSONRoute
-from certdesk.api.problems import PROBLEM_RESPONSES, problem_doc
+from certdesk.api.problems import PROBLEM_RESPONSES, not_found_responses, problem_responses
 from certdesk.api.schemas import MAX_DB_INT
 from certdesk.services import authenticators
 from certdesk.services.authenticator_schemas import (
@@ -24,10 +24,8 @@ from certdesk.services.authenticator_schemas import (
 
 AuthenticatorId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="The authenticator's id")]
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_doc("No authenticator with this id")}
-_CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: problem_doc("The name is taken, or certificates use the authenticator")
-}
+_NOT_FOUND = not_found_responses("authenticator")
+_CONFLICT = problem_responses(409, "The name is taken, or certificates use the authenticator")
 
 router = APIRouter(
     prefix="/acme/authenticators",
@@ -100,7 +98,7 @@ def delete_authenticator(
 @router.post(
     "/{authenticator_id}/test",
     response_model=AuthenticatorTestOut,
-    responses=_NOT_FOUND | {502: problem_doc("The authenticator's settings are unusable")},
+    responses=_NOT_FOUND | problem_responses(502, "The authenticator's settings are unusable"),
 )
 def test_authenticator(
     authenticator_id: AuthenticatorId, data: AuthenticatorTestIn, actor: CurrentActor, ctx: Ctx

@@ -4,14 +4,14 @@ validates with pydantic and calls one service function."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
 from certdesk.api.deps import Authenticated, Ctx, CurrentActor
-from certdesk.api.downloads import attachment
+from certdesk.api.downloads import attachment, attachment_doc
 from certdesk.api.jsonbody import StrictJSONRoute
-from certdesk.api.problems import PROBLEM_RESPONSES, problem_doc
+from certdesk.api.problems import PROBLEM_RESPONSES, not_found_responses, problem_responses
 from certdesk.api.schemas import MAX_DB_INT
 from certdesk.services import certificates
 from certdesk.services.certificate_schemas import (
@@ -25,11 +25,9 @@ from certdesk.services.certificate_schemas import (
 
 CertificateId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="The certificate's id")]
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_doc("No certificate with this id")}
-_CONFLICT: dict[int | str, dict[str, Any]] = {409: problem_doc("The name is taken, or busy")}
-_CA_FAILED: dict[int | str, dict[str, Any]] = {
-    502: problem_doc("The CA refused the revocation (with its problem document)")
-}
+_NOT_FOUND = not_found_responses("certificate")
+_CONFLICT = problem_responses(409, "The name is taken, or busy")
+_CA_FAILED = problem_responses(502, "The CA refused the revocation (with its problem document)")
 
 router = APIRouter(
     prefix="/certificates",
@@ -103,7 +101,7 @@ def delete_certificate(
     "/{certificate_id}/certificate",
     response_class=Response,
     responses={
-        200: {"content": {"application/pem-certificate-chain": {"schema": {"type": "string"}}}},
+        200: attachment_doc("application/pem-certificate-chain"),
         **_NOT_FOUND,
     },
 )
@@ -118,7 +116,7 @@ def download_certificate(
     "/{certificate_id}/private-key",
     response_class=Response,
     responses={
-        200: {"content": {"application/x-pem-file": {"schema": {"type": "string"}}}},
+        200: attachment_doc("application/x-pem-file"),
         **_NOT_FOUND,
     },
 )

@@ -3,14 +3,14 @@ downloads and domains. Each handler validates with pydantic and calls one servic
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response, status
 
 from certdesk.api.deps import Authenticated, Ctx, CurrentActor
 from certdesk.api.downloads import attachment, attachment_doc
 from certdesk.api.jsonbody import StrictJSONRoute
-from certdesk.api.problems import PROBLEM_RESPONSES, problem_doc
+from certdesk.api.problems import PROBLEM_RESPONSES, not_found_responses, problem_responses
 from certdesk.api.schemas import MAX_DB_INT, Offset
 from certdesk.services import csrs
 from certdesk.services.schemas import (
@@ -24,10 +24,8 @@ from certdesk.services.schemas import (
 CSRId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="The CSR's id")]
 CSRIn = Annotated[CSRCreate | CSRImport, Body(discriminator="create_type")]
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_doc("No CSR with this id")}
-_CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: problem_doc("The name is taken, or the CSR is in use")
-}
+_NOT_FOUND = not_found_responses("CSR")
+_CONFLICT = problem_responses(409, "The name is taken, or the CSR is in use")
 
 router = APIRouter(
     prefix="/csrs", tags=["csrs"], responses=PROBLEM_RESPONSES, route_class=StrictJSONRoute

@@ -4,17 +4,17 @@ document whole, field errors)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from certdesk.api.deps import Authenticated, Ctx
-from certdesk.api.problems import PROBLEM_RESPONSES, problem_doc
+from certdesk.api.problems import PROBLEM_RESPONSES, not_found_responses
 from certdesk.api.schemas import MAX_DB_INT
 from certdesk.services import jobs
 from certdesk.services.certificate_schemas import JobOut, JobPage
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem_doc("No job with this id")}
+_NOT_FOUND = not_found_responses("job")
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=PROBLEM_RESPONSES)
 

@@ -90,8 +90,22 @@ def problem_doc(description: str) -> dict[str, Any]:
     }
 
 
+#: A route's ``responses=``: status code → its OpenAPI description.
+ProblemResponses = dict[int | str, dict[str, Any]]
+
+
+def problem_responses(status: int, description: str) -> ProblemResponses:
+    """One problem response a route can give, to merge into its ``responses=`` with ``|``."""
+    return {status: problem_doc(description)}
+
+
+def not_found_responses(kind: str) -> ProblemResponses:
+    """The 404 of a route on one object: "No <kind> with this id"."""
+    return problem_responses(404, f"No {kind} with this id")
+
+
 #: The problem responses every API route can give, so the OpenAPI document shows them.
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+PROBLEM_RESPONSES: ProblemResponses = {
     400: problem_doc("The body is not JSON"),
     401: problem_doc("Authentication required"),
     403: problem_doc("Forbidden: CSRF token missing, or too many failed logins"),
