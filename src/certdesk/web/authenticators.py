@@ -32,6 +32,7 @@ from certdesk.web.authenticator_form import (
     place_errors,
     typed_values,
 )
+from certdesk.web.responses import delete_dialog, submitted_force
 from certdesk.web.routing import WebRoute
 from certdesk.web.session import Ctx, FormPrincipal, PagePrincipal, actor_for, form_field
 from certdesk.web.templating import render
@@ -210,19 +211,15 @@ async def delete_page(
 ) -> Response:
     auth = await run_in_threadpool(authenticators.get, ctx, auth_id)
     users = await run_in_threadpool(authenticators.certificates_using, ctx, auth_id)
-    return render(
-        request,
-        "authenticators/delete.html",
-        {"auth": auth, "users": users, "force_help": FORCE_HELP, "message": None, "force": False},
-        principal=principal,
-    )
+    subject = {"auth": auth, "users": users}
+    return delete_dialog(request, principal, "authenticators/delete.html", subject, FORCE_HELP)
 
 
 @router.post("/authenticators/{auth_id}/delete")
 async def delete_submit(
     auth_id: int, request: Request, ctx: Ctx, principal: FormPrincipal
 ) -> Response:
-    force = bool(await form_field(request, "force"))
+    force = await submitted_force(request)
     auth = await run_in_threadpool(authenticators.get, ctx, auth_id)
     try:
         await run_in_threadpool(
@@ -230,17 +227,14 @@ async def delete_submit(
         )
     except Conflict as exc:
         users = await run_in_threadpool(authenticators.certificates_using, ctx, auth_id)
-        return render(
+        return delete_dialog(
             request,
+            principal,
             "authenticators/delete.html",
-            {
-                "auth": auth,
-                "users": users,
-                "force_help": FORCE_HELP,
-                "message": exc.message,
-                "force": force,
-            },
-            principal=principal,
+            {"auth": auth, "users": users},
+            FORCE_HELP,
+            force=force,
+            message=exc.message,
             status_code=409,
         )
     return _done("deleted", auth.name)

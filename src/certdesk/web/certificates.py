@@ -14,10 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 from certdesk.errors import Conflict
 from certdesk.services import authenticators, csrs
-from certdesk.services.schemas import DownloadFile
 from certdesk.web import issued
+from certdesk.web.responses import attachment, delete_dialog, submitted_force
 from certdesk.web.routing import WebRoute
-from certdesk.web.session import Ctx, FormPrincipal, PagePrincipal, actor_for, form_field
+from certdesk.web.session import Ctx, FormPrincipal, PagePrincipal, actor_for
 from certdesk.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -78,17 +78,9 @@ async def certificates(
     )
 
 
-def _attachment(file: DownloadFile) -> Response:
-    return Response(
-        file.content,
-        media_type=file.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
-    )
-
-
 @router.get("/csrs/{csr_id}/csr")
 async def download_csr(csr_id: int, ctx: Ctx, principal: PagePrincipal) -> Response:
-    return _attachment(await run_in_threadpool(csrs.csr_file, ctx, csr_id))
+    return attachment(await run_in_threadpool(csrs.csr_file, ctx, csr_id))
 
 
 @router.get("/csrs/{csr_id}/key")
@@ -96,7 +88,7 @@ async def download_key(
     csr_id: int, request: Request, ctx: Ctx, principal: PagePrincipal
 ) -> Response:
     actor = actor_for(request, principal)
-    return _attachment(await run_in_threadpool(csrs.private_key_file, ctx, csr_id, actor))
+    return attachment(await run_in_threadpool(csrs.private_key_file, ctx, csr_id, actor))
 
 
 @router.get("/csrs/{csr_id}/{what}/view")
@@ -135,28 +127,26 @@ async def delete_page(
     csr_id: int, request: Request, ctx: Ctx, principal: PagePrincipal
 ) -> Response:
     details = await run_in_threadpool(csrs.get, ctx, csr_id)
-    return render(
-        request,
-        "delete.html",
-        {"csr": details, "force_help": FORCE_HELP, "message": None, "force": False},
-        principal=principal,
-    )
+    return delete_dialog(request, principal, "delete.html", {"csr": details}, FORCE_HELP)
 
 
 @router.post("/csrs/{csr_id}/delete")
 async def delete_submit(
     csr_id: int, request: Request, ctx: Ctx, principal: FormPrincipal
 ) -> Response:
-    force = bool(await form_field(request, "force"))
+    force = await submitted_force(request)
     details = await run_in_threadpool(csrs.get, ctx, csr_id)
     try:
         await run_in_threadpool(csrs.delete, ctx, csr_id, force, actor_for(request, principal))
     except Conflict as exc:
-        return render(
+        return delete_dialog(
             request,
+            principal,
             "delete.html",
-            {"csr": details, "force_help": FORCE_HELP, "message": exc.message, "force": force},
-            principal=principal,
+            {"csr": details},
+            FORCE_HELP,
+            force=force,
+            message=exc.message,
             status_code=409,
         )
     query = urlencode({"notice": "deleted", "name": details.name})

@@ -16,9 +16,9 @@ from certdesk.services import alerts, certificates
 from certdesk.services.certificate_schemas import CertificatePage
 from certdesk.services.context import AppContext
 from certdesk.services.notify import Alert
-from certdesk.services.schemas import DownloadFile
+from certdesk.web.responses import attachment, delete_dialog, submitted_force
 from certdesk.web.routing import WebRoute
-from certdesk.web.session import Ctx, FormPrincipal, PagePrincipal, actor_for, form_field
+from certdesk.web.session import Ctx, FormPrincipal, PagePrincipal, actor_for
 from certdesk.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -40,14 +40,6 @@ def banner_alerts(ctx: AppContext) -> list[Alert]:
     return alerts.active_alerts(ctx)
 
 
-def _attachment(file: DownloadFile) -> Response:
-    return Response(
-        file.content,
-        media_type=file.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
-    )
-
-
 @router.get("/certificates/{certificate_id}")
 async def details_page(
     certificate_id: int, request: Request, ctx: Ctx, principal: PagePrincipal
@@ -58,7 +50,7 @@ async def details_page(
 
 @router.get("/certificates/{certificate_id}/certificate")
 async def download_chain(certificate_id: int, ctx: Ctx, principal: PagePrincipal) -> Response:
-    return _attachment(await run_in_threadpool(certificates.certificate_file, ctx, certificate_id))
+    return attachment(await run_in_threadpool(certificates.certificate_file, ctx, certificate_id))
 
 
 @router.get("/certificates/{certificate_id}/key")
@@ -67,7 +59,7 @@ async def download_key(
 ) -> Response:
     actor = actor_for(request, principal)
     file = await run_in_threadpool(certificates.private_key_file, ctx, certificate_id, actor)
-    return _attachment(file)
+    return attachment(file)
 
 
 @router.post("/certificates/{certificate_id}/renew")
@@ -84,35 +76,28 @@ async def delete_page(
     certificate_id: int, request: Request, ctx: Ctx, principal: PagePrincipal
 ) -> Response:
     details = await run_in_threadpool(certificates.get, ctx, certificate_id)
-    return render(
-        request,
-        "issued/delete.html",
-        {"cert": details, "force_help": FORCE_HELP, "message": None, "force": False},
-        principal=principal,
-    )
+    return delete_dialog(request, principal, "issued/delete.html", {"cert": details}, FORCE_HELP)
 
 
 @router.post("/certificates/{certificate_id}/delete")
 async def delete_submit(
     certificate_id: int, request: Request, ctx: Ctx, principal: FormPrincipal
 ) -> Response:
-    force = bool(await form_field(request, "force"))
+    force = await submitted_force(request)
     details = await run_in_threadpool(certificates.get, ctx, certificate_id)
     actor = actor_for(request, principal)
     try:
         result = await run_in_threadpool(certificates.delete, ctx, certificate_id, force, actor)
     except (ACMEError, Conflict) as exc:
-        return render(
+        problem = exc.problem if isinstance(exc, ACMEError) else None
+        return delete_dialog(
             request,
+            principal,
             "issued/delete.html",
-            {
-                "cert": details,
-                "force_help": FORCE_HELP,
-                "message": exc.message,
-                "problem": exc.problem if isinstance(exc, ACMEError) else None,
-                "force": force,
-            },
-            principal=principal,
+            {"cert": details, "problem": problem},
+            FORCE_HELP,
+            force=force,
+            message=exc.message,
             status_code=409 if isinstance(exc, Conflict) else 502,
         )
     if result.revoked:
