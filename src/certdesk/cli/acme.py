@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from certdesk.acme import LETS_ENCRYPT_STAGING
-from certdesk.cli.common import open_context, print_json, wants_json
+from certdesk.cli.common import open_context, print_json, read_limited, wants_json
 from certdesk.cli.jobwatch import run_with_progress
 from certdesk.errors import FieldError, InvalidInput, NotFound
 from certdesk.services import certificates, csrs
@@ -27,14 +27,7 @@ PEM_LIMIT = 256 * 1024
 
 
 def _read_text(path: Path, field: str) -> str:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(PEM_LIMIT + 1)
-    except OSError as exc:
-        raise InvalidInput.single(field, f"cannot read {path}: {exc.strerror}") from None
-    if len(data) > PEM_LIMIT:
-        raise InvalidInput.single(field, f"{path} is larger than {PEM_LIMIT} bytes")
-    return data.decode("utf-8", "replace")
+    return read_limited(path, field, PEM_LIMIT).decode("utf-8", "replace")
 
 
 def _mapping(ctx: AppContext, entries: list[str], errors: list[FieldError]) -> dict[str, int]:

@@ -10,10 +10,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from certdesk.cli.common import open_context, print_fields, print_json, print_table, wants_json
-from certdesk.cli.csr import validation_errors
+from certdesk.cli.common import (
+    JsonFlag,
+    open_context,
+    print_details,
+    print_fields,
+    print_json,
+    print_table,
+    validated,
+    wants_json,
+)
 from certdesk.errors import DNSError, FieldError, InvalidInput
 from certdesk.services import authenticators
 from certdesk.services.authenticator_schemas import (
@@ -26,7 +33,6 @@ from certdesk.services.context import cli_actor
 
 app = typer.Typer(help="DNS authenticators for ACME DNS-01 challenges.", no_args_is_help=True)
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 AttrOption = Annotated[
     list[str] | None,
     typer.Option("--attr", help="An attribute as key=value (repeat for more).", metavar="K=V"),
@@ -113,17 +119,11 @@ def add(
 ) -> None:
     """Add a DNS authenticator."""
     attributes = parse_attributes(attr, attr_file)
-    try:
-        data = AuthenticatorCreate(name=name, type=type_, attributes=attributes)
-    except ValidationError as exc:
-        raise validation_errors(exc) from None
+    data = validated(AuthenticatorCreate, name=name, type=type_, attributes=attributes)
     with open_context(ctx) as app_ctx:
         created = authenticators.create(app_ctx, data, cli_actor())
-    if wants_json(ctx, json_output):
-        print_json(created)
-    else:
-        typer.echo(f"Added DNS authenticator '{created.name}' (id {created.id}).")
-        _show(created)
+    sentence = f"Added DNS authenticator '{created.name}' (id {created.id})."
+    print_details(ctx, json_output, created, _show, sentence)
 
 
 @app.command("list")
@@ -151,10 +151,7 @@ def show(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:
     """Show a DNS authenticator (secrets are never shown)."""
     with open_context(ctx) as app_ctx:
         auth = authenticators.get(app_ctx, authenticators.id_for_name(app_ctx, name))
-    if wants_json(ctx, json_output):
-        print_json(auth)
-    else:
-        _show(auth)
+    print_details(ctx, json_output, auth, _show)
 
 
 @app.command("update")
@@ -176,18 +173,11 @@ def update(
         if key in given:
             raise InvalidInput.single(f"attributes.{key}", "is both set and unset: choose one")
         given[key] = None
-    try:
-        data = AuthenticatorUpdate(name=rename, attributes=given or None)
-    except ValidationError as exc:
-        raise validation_errors(exc) from None
+    data = validated(AuthenticatorUpdate, name=rename, attributes=given or None)
     with open_context(ctx) as app_ctx:
         auth_id = authenticators.id_for_name(app_ctx, name)
         updated = authenticators.update(app_ctx, auth_id, data, cli_actor())
-    if wants_json(ctx, json_output):
-        print_json(updated)
-    else:
-        typer.echo(f"Updated DNS authenticator '{updated.name}'.")
-        _show(updated)
+    print_details(ctx, json_output, updated, _show, f"Updated DNS authenticator '{updated.name}'.")
 
 
 @app.command("delete")
@@ -218,10 +208,7 @@ def test(
     that fails)."""
     with open_context(ctx) as app_ctx:
         auth_id = authenticators.id_for_name(app_ctx, name)
-        try:
-            data = AuthenticatorTestIn(domain=domain)
-        except ValidationError as exc:
-            raise validation_errors(exc) from None
+        data = validated(AuthenticatorTestIn, domain=domain)
         result = authenticators.test(app_ctx, auth_id, data, cli_actor())
     if wants_json(ctx, json_output):
         print_json(result)

@@ -5,13 +5,14 @@ fails, and says so."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from certdesk.cli.cert_deploy import describe_outcome, describe_targets, register
 from certdesk.cli.common import (
+    JsonFlag,
+    OutputOption,
     deliver,
     open_context,
     print_fields,
@@ -25,8 +26,6 @@ from certdesk.services import certificates
 from certdesk.services.context import AppContext, cli_actor
 
 app = typer.Typer(help="ACME certificates.", no_args_is_help=True)
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _id(ctx: AppContext, name: str) -> int:
@@ -110,9 +109,7 @@ def download(
     key: Annotated[
         bool, typer.Option("--key", help="The private key instead of the chain (audited).")
     ] = False,
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file, not stdout.")
-    ] = None,
+    output: OutputOption = None,
 ) -> None:
     """Print or save the full chain PEM, or with --key the private key."""
     with open_context(ctx) as app_ctx:

@@ -1,4 +1,5 @@
-"""What every sub-command shares: the global options, opening the application context, and
+"""What every sub-command shares: the global options and the ``--json`` flag, opening the
+application context, reading input files with a size limit, pydantic's errors as ours, and
 printing results as text or JSON."""
 
 from __future__ import annotations
@@ -6,19 +7,27 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from certdesk.errors import InvalidInput
+from certdesk.errors import FieldError, InvalidInput
 from certdesk.services.context import AppContext
 from certdesk.services.schemas import DownloadFile
 from certdesk.settings import Settings
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+#: Where a download goes instead of stdout.
+OutputOption = Annotated[
+    Path | None, typer.Option("-o", "--output", help="Write to this file, not stdout.")
+]
 
 
 @dataclass
@@ -46,6 +55,34 @@ def open_context(ctx: typer.Context) -> Iterator[AppContext]:
         app_ctx.close()
 
 
+def read_limited(path: Path, field: str, limit: int) -> bytes:
+    """The bytes of ``path``; ``InvalidInput`` on ``field`` when it cannot be read or is larger
+    than ``limit`` bytes."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise InvalidInput.single(field, f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise InvalidInput.single(field, f"{path} is larger than {limit} bytes")
+    return data
+
+
+def validation_errors(exc: ValidationError) -> InvalidInput:
+    """Turn pydantic's errors into ours, with dotted paths."""
+    return InvalidInput(
+        FieldError(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()
+    )
+
+
+def validated(model: type[ModelT], **values: object) -> ModelT:
+    """``model`` built from ``values``; pydantic's errors become ``InvalidInput``."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        raise validation_errors(exc) from None
+
+
 def wants_json(ctx: typer.Context, local_flag: bool) -> bool:
     return local_flag or state(ctx).json_output
 
@@ -58,6 +95,22 @@ def print_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any] | list[An
     else:
         data = value
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def print_details(
+    ctx: typer.Context,
+    json_output: bool,
+    details: ModelT,
+    show: Callable[[ModelT], None],
+    sentence: str | None = None,
+) -> None:
+    """One object: as JSON when asked for, else ``sentence`` (if any) and ``show``'s fields."""
+    if wants_json(ctx, json_output):
+        print_json(details)
+        return
+    if sentence is not None:
+        typer.echo(sentence)
+    show(details)
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

@@ -10,39 +10,30 @@ import typer
 from pydantic import ValidationError
 
 from certdesk.cli.common import (
+    JsonFlag,
+    OutputOption,
     deliver,
     open_context,
+    print_details,
     print_fields,
     print_json,
     print_table,
+    read_limited,
+    validated,
+    validation_errors,
     wants_json,
 )
-from certdesk.errors import FieldError, InvalidInput
+from certdesk.errors import InvalidInput
 from certdesk.services import csrs
 from certdesk.services.context import cli_actor
 from certdesk.services.schemas import CertExtensionsIn, CSRCreate, CSRDetails, CSRRename
 
 app = typer.Typer(help="Certificate Signing Requests.", no_args_is_help=True)
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _read_file(path: Path, field: str, limit: int = 1 << 20) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        raise InvalidInput.single(field, f"cannot read {path}: {exc.strerror}") from None
-    if len(data) > limit:
-        raise InvalidInput.single(field, f"{path} is larger than {limit} bytes")
-    return data
-
-
-def validation_errors(exc: ValidationError) -> InvalidInput:
-    """Turn pydantic's errors into ours, with dotted paths."""
-    return InvalidInput(
-        FieldError(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()
-    )
+#: The largest CSR, key or extensions file read.
+FILE_LIMIT = 1 << 20
+#: The largest passphrase file read.
+PASSPHRASE_LIMIT = 4096
 
 
 def _show(details: CSRDetails) -> None:
@@ -111,40 +102,35 @@ def create(
     """Create a private key and a Certificate Signing Request."""
     extensions = None
     if extensions_json is not None:
-        raw = _read_file(extensions_json, "extensions_json")
+        raw = read_limited(extensions_json, "extensions_json", FILE_LIMIT)
         try:
             extensions = CertExtensionsIn.model_validate_json(raw)
         except ValidationError as exc:
             raise InvalidInput(
                 e.prefixed("cert_extensions") for e in validation_errors(exc).errors
             ) from None
-    try:
-        data = CSRCreate(
-            name=name,
-            profile=profile,
-            key_type=key_type,
-            key_length=key_length,
-            ec_curve=ec_curve,
-            digest_algorithm=digest,
-            country=country,
-            state=state,
-            city=city,
-            organization=organization,
-            organizational_unit=organizational_unit,
-            email=email,
-            common=common,
-            san=san or [],
-            cert_extensions=extensions,
-        )
-    except ValidationError as exc:
-        raise validation_errors(exc) from None
+    data = validated(
+        CSRCreate,
+        name=name,
+        profile=profile,
+        key_type=key_type,
+        key_length=key_length,
+        ec_curve=ec_curve,
+        digest_algorithm=digest,
+        country=country,
+        state=state,
+        city=city,
+        organization=organization,
+        organizational_unit=organizational_unit,
+        email=email,
+        common=common,
+        san=san or [],
+        cert_extensions=extensions,
+    )
     with open_context(ctx) as app_ctx:
         details = csrs.create(app_ctx, data, cli_actor())
-    if wants_json(ctx, json_output):
-        print_json(details)
-    else:
-        typer.echo(f"Created CSR '{details.name}' (id {details.id}).")
-        _show(details)
+    sentence = f"Created CSR '{details.name}' (id {details.id})."
+    print_details(ctx, json_output, details, _show, sentence)
 
 
 @app.command("import")
@@ -163,13 +149,13 @@ def import_(
     passphrase = None
     if passphrase_file is not None:
         raw = (
-            sys.stdin.buffer.read(4096)
+            sys.stdin.buffer.read(PASSPHRASE_LIMIT)
             if str(passphrase_file) == "-"
-            else _read_file(passphrase_file, "passphrase", 4096)
+            else read_limited(passphrase_file, "passphrase", PASSPHRASE_LIMIT)
         )
         passphrase = raw.rstrip(b"\r\n") or None
-    csr_data = _read_file(csr_file, "CSR")
-    key_data = _read_file(key_file, "privatekey")
+    csr_data = read_limited(csr_file, "CSR", FILE_LIMIT)
+    key_data = read_limited(key_file, "privatekey", FILE_LIMIT)
     with open_context(ctx) as app_ctx:
         details = csrs.import_bytes(
             app_ctx,
@@ -179,11 +165,8 @@ def import_(
             passphrase=passphrase,
             actor=cli_actor(),
         )
-    if wants_json(ctx, json_output):
-        print_json(details)
-    else:
-        typer.echo(f"Imported CSR '{details.name}' (id {details.id}).")
-        _show(details)
+    sentence = f"Imported CSR '{details.name}' (id {details.id})."
+    print_details(ctx, json_output, details, _show, sentence)
 
 
 @app.command("list")
@@ -225,10 +208,7 @@ def show(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:
     """Show a CSR's details."""
     with open_context(ctx) as app_ctx:
         details = csrs.get_by_name(app_ctx, name)
-    if wants_json(ctx, json_output):
-        print_json(details)
-    else:
-        _show(details)
+    print_details(ctx, json_output, details, _show)
 
 
 @app.command("rename")
@@ -263,9 +243,7 @@ def download(
     key: Annotated[
         bool, typer.Option("--key", help="The private key instead of the CSR (audited).")
     ] = False,
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file, not stdout.")
-    ] = None,
+    output: OutputOption = None,
 ) -> None:
     """Print or save the CSR PEM, or with --key the private key (PKCS#8 PEM)."""
     with open_context(ctx) as app_ctx:

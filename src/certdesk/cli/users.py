@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from certdesk.cli.common import open_context, print_json, print_table, wants_json
+from certdesk.cli.common import JsonFlag, open_context, print_json, print_table, wants_json
 from certdesk.errors import InvalidInput
 from certdesk.services import auth
 from certdesk.services.context import cli_actor
@@ -20,8 +20,6 @@ user_app = typer.Typer(
     help="People who can log in to the web UI and the API.", no_args_is_help=True
 )
 token_app = typer.Typer(help="API tokens for `Authorization: Bearer`.", no_args_is_help=True)
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _read_password() -> str:
