@@ -9,7 +9,8 @@ asked first. The next question for a certificate is asked after the CA's ``Retry
 (between ``min_wait`` and ``max_wait``); a CA without ARI is asked again after a day, and a CA
 that fails after ``error_wait`` — the renewal then follows Renew Certificate Days as before. The
 times are kept in the database (``storage.sweep_memory.ARIPollTimes``, with the serial asked
-about), so a restart asks no certificate before its time.
+about), so a restart asks no certificate before its time; each due certificate is booked there
+before it is asked about, so of several instances sharing the database one asks.
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ class ARIPoller:
 
     def _due(self, now: datetime) -> list[ARITarget]:
         with self.ctx.db.session() as session:
-            return ARIPollTimes(session).due(now, self.batch)
+            times = ARIPollTimes(session)
+            # Booked until the error wait: another instance polling now skips them.
+            return times.claim(times.due(now, self.batch), now, now + self.error_wait)
 
     def next_poll(self, certificate_id: int) -> datetime | None:
         """When ``certificate_id`` is asked about next (None: at the next sweep)."""

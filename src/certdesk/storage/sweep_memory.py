@@ -8,7 +8,8 @@ whether a row comes back (``RETURNING``) says who won, so of several instances s
 exactly one sends (on PostgreSQL the loser waits for the winner's commit and then finds the row
 taken; SQLite serialises writers). ``ARIPollTimes`` holds, per certificate, the serial last
 asked about and when to ask the CA for its renewal information next; ``due`` reads the live
-certificates whose turn it is, never-asked (new or renewed: another serial) first.
+certificates whose turn it is, never-asked (new or renewed: another serial) first, and ``claim``
+books them the same way alerts are claimed, so one instance asks.
 """
 
 from __future__ import annotations
@@ -135,6 +136,34 @@ class ARIPollTimes:
             .limit(limit)
         )
         return [ARITarget(*row) for row in rows]
+
+    def claim(
+        self, targets: Iterable[ARITarget], now: datetime, until: datetime
+    ) -> list[ARITarget]:
+        """The ones of ``targets`` (from ``due``; order kept) this call wins for asking now:
+        each is booked until ``until`` by a conditional upsert that only succeeds while the
+        certificate is still due (never asked about under its serial, or its time has come), so
+        that of several instances polling at once one asks. The caller then stores the real
+        next time with ``set``; if the poll dies, the booking runs out."""
+        targets = list(targets)
+        won: set[int] = set()
+        for target in sorted(targets, key=lambda t: t.id):  # one lock order for every instance
+            insert = _insert(self.session, ARIPollRow).values(
+                certificate_id=target.id, serial=target.serial, next_poll_at=until
+            )
+            booked = self.session.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["certificate_id"],
+                    set_={"serial": target.serial, "next_poll_at": until},
+                    where=or_(
+                        ARIPollRow.serial != insert.excluded.serial,
+                        ARIPollRow.next_poll_at <= now,
+                    ),
+                ).returning(ARIPollRow.certificate_id)
+            ).first()
+            if booked is not None:
+                won.add(target.id)
+        return [target for target in targets if target.id in won]
 
     def next_poll(self, certificate_id: int) -> tuple[str, datetime] | None:
         """The serial last asked about and when to ask next, or None if never asked."""

@@ -274,3 +274,39 @@ def test_ari_batch_goes_on_after_a_restart_and_a_renewal_is_asked_at_once(
             assert session.scalars(select(ARIPollRow.certificate_id)).all() == [first]
     finally:
         restarted.close()
+
+
+def test_two_instances_polling_at_once_ask_once(
+    ctx: AppContext, settings: Settings, clock: FrozenClock, ca: ScriptedCA
+) -> None:
+    paths = {}
+    for i in range(6):
+        cert_id, path = add_ari_certificate(ctx, ca, f"cert-{i}")
+        ca.script("GET", path, window(NOW + 40 * DAY, NOW + 42 * DAY, retry_after=3600))
+        paths[cert_id] = path
+    other = AppContext.open(settings, clock=clock)
+    try:
+        pollers = [ARIPoller(ctx), ARIPoller(other)]
+
+        def poll_both() -> list[int]:
+            barrier = threading.Barrier(2)
+            asked: list[int] = []
+
+            def poll(poller: ARIPoller) -> None:
+                barrier.wait(timeout=30)
+                asked.extend(o.certificate_id for o in poller.poll())
+
+            threads = [threading.Thread(target=poll, args=(p,)) for p in pollers]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            return sorted(asked)
+
+        assert poll_both() == sorted(paths)
+        assert all(len(ca.requests_to("GET", path)) == 1 for path in paths.values())
+        clock.advance(HOUR)  # every Retry-After has passed: asked once more, by one of the two
+        assert poll_both() == sorted(paths)
+        assert all(len(ca.requests_to("GET", path)) == 2 for path in paths.values())
+    finally:
+        other.close()
