@@ -28,6 +28,8 @@ TABLES = {
     "api_token",
     "web_session",
     "audit_event",
+    "alert_sent",
+    "ari_poll",
 }
 
 
