@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from certdesk.errors import FieldError, InvalidInput
 from certdesk.services.context import Actor, AppContext
+from certdesk.services.paging import check_page
 from certdesk.services.schemas import AuditEventOut, AuditPage, DownloadFile
 from certdesk.storage.models import AuditEventRow
 
@@ -77,13 +77,7 @@ def key_download(
 
 def list_events(ctx: AppContext, limit: int = 50, offset: int = 0) -> AuditPage:
     """The newest events first."""
-    errors = []
-    if not 1 <= limit <= MAX_PAGE:
-        errors.append(FieldError("limit", f"must be between 1 and {MAX_PAGE}"))
-    if offset < 0:
-        errors.append(FieldError("offset", "must be 0 or more"))
-    if errors:
-        raise InvalidInput(errors)
+    check_page(limit, offset, MAX_PAGE)
     with ctx.db.session() as session:
         total = session.scalar(select(func.count()).select_from(AuditEventRow)) or 0
         rows = session.scalars(

@@ -35,6 +35,7 @@ from certdesk.services.context import Actor, AppContext
 from certdesk.services.deploy_targets import validate_targets
 from certdesk.services.dns_challenges import authenticator_names
 from certdesk.services.issuance import ISSUE, RENEW
+from certdesk.services.paging import check_page
 from certdesk.services.schemas import DownloadFile
 from certdesk.storage.certificates import CertificateRecord, CertificateRepository
 from certdesk.storage.models import CSRRow
@@ -144,13 +145,7 @@ def _record(ctx: AppContext, certificate_id: int) -> CertificateRecord:
 
 
 def list_certificates(ctx: AppContext, limit: int = 50, offset: int = 0) -> CertificatePage:
-    errors = []
-    if not 1 <= limit <= MAX_PAGE:
-        errors.append(FieldError("limit", f"must be between 1 and {MAX_PAGE}"))
-    if offset < 0:
-        errors.append(FieldError("offset", "must be 0 or more"))
-    if errors:
-        raise InvalidInput(errors)
+    check_page(limit, offset, MAX_PAGE)
     with ctx.db.session() as session:
         records, total = CertificateRepository(session, ctx.box, ctx.clock).list(limit, offset)
     now = ctx.clock.now()

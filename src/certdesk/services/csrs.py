@@ -18,6 +18,7 @@ from certdesk.crypto import names, spec
 from certdesk.errors import Conflict, FieldError, InvalidInput
 from certdesk.services import audit, downloads
 from certdesk.services.context import Actor, AppContext
+from certdesk.services.paging import check_page
 from certdesk.services.schemas import (
     CertExtensionsIn,
     CSRCreate,
@@ -250,13 +251,7 @@ def _summary(record: CSRRecord) -> CSRSummary:
 def list_csrs(
     ctx: AppContext, limit: int = 50, offset: int = 0, search: str | None = None
 ) -> CSRPage:
-    errors = []
-    if not 1 <= limit <= MAX_PAGE:
-        errors.append(FieldError("limit", f"must be between 1 and {MAX_PAGE}"))
-    if offset < 0:
-        errors.append(FieldError("offset", "must be 0 or more"))
-    if errors:
-        raise InvalidInput(errors)
+    check_page(limit, offset, MAX_PAGE)
     with ctx.db.session() as session:
         rows, total = CSRRepository(session, ctx.box, ctx.clock).list(limit, offset, search or None)
     return CSRPage(items=[_summary(r) for r in rows], total=total)

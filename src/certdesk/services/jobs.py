@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from certdesk.errors import ACMEError, CertdeskError, Conflict, FieldError, InvalidInput
+from certdesk.errors import ACMEError, CertdeskError, Conflict, InvalidInput
 from certdesk.services.certificate_schemas import JobError, JobOut, JobPage, JobProgress
 from certdesk.services.context import AppContext
+from certdesk.services.paging import check_page
 from certdesk.storage.jobs import JobRecord, JobRepository
 
 if TYPE_CHECKING:
@@ -146,13 +147,7 @@ def get(ctx: AppContext, job_id: int) -> JobOut:
 
 
 def list_jobs(ctx: AppContext, limit: int = 50, offset: int = 0) -> JobPage:
-    errors = []
-    if not 1 <= limit <= MAX_PAGE:
-        errors.append(FieldError("limit", f"must be between 1 and {MAX_PAGE}"))
-    if offset < 0:
-        errors.append(FieldError("offset", "must be 0 or more"))
-    if errors:
-        raise InvalidInput(errors)
+    check_page(limit, offset, MAX_PAGE)
     with ctx.db.session() as session:
         records, total = JobRepository(session, ctx.box).list(limit, offset)
     return JobPage(items=[job_out(r) for r in records], total=total)
