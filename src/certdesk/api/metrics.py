@@ -7,7 +7,8 @@ tables on every scrape:
 
 - ``certdesk_certificate_not_after_timestamp_seconds{name}``
 - ``certdesk_certificate_renew_at_timestamp_seconds{name}`` (when a renewal is planned)
-- ``certdesk_renewal_failures_total{name}`` (failed renewal attempts since the last success)
+- ``certdesk_renewal_consecutive_failures{name}`` (failed renewal attempts since the last
+  success; a gauge, since it drops back to 0 on success)
 - ``certdesk_job_duration_seconds{kind,state}`` (histogram of finished jobs)
 - ``certdesk_jobs{state}`` (jobs per state)
 """
@@ -19,7 +20,6 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import (
-    CounterMetricFamily,
     GaugeMetricFamily,
     HistogramMetricFamily,
     Metric,
@@ -54,8 +54,10 @@ class CertdeskCollector(Collector):
             "When the next renewal of the certificate is planned (Unix time).",
             labels=["name"],
         )
-        failures = CounterMetricFamily(
-            "certdesk_renewal_failures",
+        # A gauge, not a counter: it falls back to 0 after a success, so it must not carry the
+        # ``_total`` suffix that makes Prometheus tools treat it as monotonic (rate(), increase()).
+        failures = GaugeMetricFamily(
+            "certdesk_renewal_consecutive_failures",
             "Failed renewal attempts of the certificate since its last successful renewal.",
             labels=["name"],
         )

@@ -120,8 +120,12 @@ def test_metrics_from_the_tables(server: LiveServer) -> None:
         == (T0 + timedelta(days=30)).timestamp()
     )
     assert ("certdesk_certificate_renew_at_timestamp_seconds", (("name", "api"),)) not in found
-    assert value("certdesk_renewal_failures_total", name="api") == 3
-    assert value("certdesk_renewal_failures_total", name="web") == 0
+    assert value("certdesk_renewal_consecutive_failures", name="api") == 3
+    assert value("certdesk_renewal_consecutive_failures", name="web") == 0
+    # It drops back to 0 after a success: a gauge, never a counter (no ``_total`` name).
+    types = {family.name: family.type for family in text_string_to_metric_families(response.text)}
+    assert types["certdesk_renewal_consecutive_failures"] == "gauge"
+    assert "certdesk_renewal_failures" not in response.text
     assert not any(("name", "old") in labels for _, labels in found)  # revoked: left out
 
     issue_ok = {"kind": "acme_issue", "state": "SUCCESS"}
@@ -146,7 +150,7 @@ def test_metrics_from_the_tables(server: LiveServer) -> None:
     add_certificate(ctx, "new", web_expiry, None, 1)
     with server.client() as client:
         again = samples(client.get("/metrics").text)
-    assert again[("certdesk_renewal_failures_total", (("name", "new"),))] == 1
+    assert again[("certdesk_renewal_consecutive_failures", (("name", "new"),))] == 1
 
 
 def test_openmetrics_when_asked_for(server: LiveServer) -> None:
@@ -155,7 +159,8 @@ def test_openmetrics_when_asked_for(server: LiveServer) -> None:
         response = client.get("/metrics", headers={"Accept": "application/openmetrics-text"})
     assert response.headers["content-type"].startswith("application/openmetrics-text")
     assert response.text.endswith("# EOF\n")
-    assert 'certdesk_renewal_failures_total{name="web"} 2.0' in response.text
+    assert 'certdesk_renewal_consecutive_failures{name="web"} 2.0' in response.text
+    assert "# TYPE certdesk_renewal_consecutive_failures gauge\n" in response.text
 
 
 def test_metrics_need_a_token(server: LiveServer) -> None:
