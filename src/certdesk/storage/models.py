@@ -95,6 +95,14 @@ class CSRRow(Base):
         # narrow covering index lets it scan only ids and search text. PostgreSQL moves the PEMs
         # out of line (TOAST) already, and limits index entries to ~2.7 kB, so it has none.
         Index("ix_csr_id_search_text", "id", "search_text").ddl_if(dialect="sqlite"),
+        # PostgreSQL: a trigram index serves ``LIKE '%term%'`` (terms of 3+ characters). Made by
+        # migration 0004 only where the extension pg_trgm could be created.
+        Index(
+            "ix_csr_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
