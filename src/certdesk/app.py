@@ -51,6 +51,8 @@ def create_app(
     def background(app_ctx: AppContext) -> Iterator[None]:
         with running_jobs(app_ctx), ExitStack() as stack:
             if settings.scheduler:
+                if notifier is not None:  # delivery stops after the scheduler, within 5 s
+                    stack.enter_context(notifier.running())
                 stack.enter_context(running_scheduler(app_ctx, notifier=notifier))
             yield
 

@@ -7,7 +7,10 @@ the channels ``NotifySettings`` configures (env ``CERTDESK_WEBHOOK_URLS``, ``CER
 Webhooks are retried a bounded number of times with exponential backoff on network errors, 408,
 429 and 5xx answers. Sending never raises into the caller: every delivery is returned in a
 ``NotifyResult`` and failures are logged, with webhook URLs shortened to scheme and host (their
-paths often hold tokens) and never a password.
+paths often hold tokens) and never a password. ``Notifier.start`` (the app's lifespan) runs a
+``DeliveryWorker`` (``services.notify_worker``); from then on ``Notifier.deliver`` queues and
+returns at once, so retries never hold up the renewal sweep. Unstarted, ``deliver`` sends in
+place (one-off sweeps, tests).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import enum
 import logging
 import smtplib
 import ssl
-import time
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -27,6 +31,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from certdesk.errors import FieldError, InvalidInput
+from certdesk.services.notify_worker import (
+    DEFAULT_CAPACITY,
+    DEFAULT_SHUTDOWN_DEADLINE,
+    DeliveryOutcome,
+    DeliveryWorker,
+)
 from certdesk.services.renewal_policy import CertificateFacts
 
 log = logging.getLogger(__name__)
@@ -288,21 +298,65 @@ def _subject(alerts: Sequence[Alert]) -> str:
 
 
 class Notifier:
-    """Sends alerts to every configured channel; never raises."""
+    """Sends alerts to every configured channel; never raises. ``sleep`` (default: a wait that
+    ``stop`` cuts short) is how retry back-off waits."""
 
     def __init__(
         self,
         settings: NotifySettings,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         transport: httpx.BaseTransport | None = None,
+        capacity: int = DEFAULT_CAPACITY,
     ) -> None:
         self.settings = settings
-        self._sleep = sleep
+        self._interrupt = threading.Event()
+        self._sleep = sleep or self._interrupt.wait
         self._transport = transport
+        self.worker = DeliveryWorker(self.send, self._interrupt, capacity=capacity)
+
+    # -- in the background ---------------------------------------------------------------------
+
+    def start(self) -> Notifier:
+        """Deliver in the worker thread from now on (``deliver`` queues and returns at once)."""
+        self.worker.start()
+        return self
+
+    def stop(self, deadline: float = DEFAULT_SHUTDOWN_DEADLINE) -> bool:
+        """Stop accepting; queued and in-flight deliveries get ``deadline`` seconds, then retries
+        are cut short and the rest dropped (logged). Never hangs; true when all was tried."""
+        return self.worker.stop(deadline)
+
+    @contextmanager
+    def running(self, deadline: float = DEFAULT_SHUTDOWN_DEADLINE) -> Iterator[Notifier]:
+        """Started for the duration of the block (the app's lifespan)."""
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop(deadline)
+
+    def deliver(self, alerts: Sequence[Alert]) -> NotifyResult | None:
+        """Queue ``alerts`` for the worker and return ``None`` at once when it runs; otherwise
+        send them now and return how that went."""
+        if self.worker.accepting:
+            self.worker.submit(alerts)
+            return None
+        return self.send(alerts)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every queued batch has been tried; false at ``timeout``."""
+        return self.worker.wait_idle(timeout)
+
+    @property
+    def last_outcome(self) -> DeliveryOutcome | None:
+        """The worker's latest batch and its ``NotifyResult``."""
+        return self.worker.last_outcome
+
+    # -- sending -------------------------------------------------------------------------------
 
     def send(self, alerts: Sequence[Alert]) -> NotifyResult:
-        """Deliver ``alerts`` (one webhook POST per URL, one email) and say how each went."""
+        """Deliver ``alerts`` now (one webhook POST per URL, one email) and say how each went."""
         if not alerts:
             return NotifyResult()
         deliveries: list[Delivery] = []
@@ -352,6 +406,8 @@ class Notifier:
                 if retry_after is not None:
                     delay = max(delay, retry_after)
                 self._sleep(min(delay, MAX_RETRY_DELAY))
+                if self._interrupt.is_set():  # shutting down past the deadline: no more tries
+                    return Delivery("webhook", target, False, attempt, f"{error}; shut down")
         return Delivery("webhook", target, False, attempts, error)
 
     def _email(self, alerts: Sequence[Alert]) -> Delivery:

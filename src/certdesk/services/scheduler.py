@@ -9,7 +9,8 @@ default, often enough for six-day certificates), and on each sweep
    runs, also across instances sharing a PostgreSQL database (the certificate row is locked with
    ``FOR UPDATE SKIP LOCKED`` while the job is added) — so one failure never blocks the others,
 3. notifies new alerts (expiring, expired, renewal failed, deploy failed) through the
-   ``Notifier``, each again after a day while it lasts.
+   ``Notifier``, each again after a day while it lasts — handed to its delivery worker when
+   that runs (the app), so a slow webhook never delays the sweep.
 
 ``sweep`` is one pass at ``ctx.clock.now()``, callable on its own (tests, the CLI); ``start`` and
 ``stop`` run it in a thread, and ``running_scheduler`` wraps that for the app's lifespan. A sweep
@@ -61,6 +62,7 @@ class SweepReport:
     retries_planned: tuple[int, ...] = ()
     #: Alerts sent in this sweep (new or reminders).
     notified: tuple[Alert, ...] = ()
+    #: How sending went; ``None`` when queued for the notifier's worker (or nothing to send).
     notify_result: NotifyResult | None = None
     #: What asking the CAs for renewal information gave (empty without an ``ARIPoller``).
     ari: tuple[ARIOutcome, ...] = ()
@@ -172,7 +174,8 @@ class RenewalScheduler:
             except CertdeskError as exc:
                 errors.append(f"claiming the alerts to send failed: {exc.message}")
             if notified:
-                result = self.notifier.send(notified)
+                # Queued when the notifier's worker runs (the app): retries never delay a sweep.
+                result = self.notifier.deliver(notified)
         for error in errors:
             log.warning("renewal sweep: %s", error)
         report = SweepReport(
