@@ -1,10 +1,14 @@
 """``/api/docs`` works without Internet: over HTTP against the live server, the page and the
 Swagger UI files it loads need a login or token, the page names no other host, the files are
 served by certdesk with long-lived cache headers, and no request target reaches a file outside
-the asset directory (raw targets through ``http.client``, which sends them as written)."""
+the asset directory (raw targets through ``http.client``, which sends them as written). The page
+comes with a strict Content-Security-Policy whose one script hash is that of the page's inline
+script, recomputed here from the served HTML."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.client
 import re
 from collections.abc import Iterator
@@ -15,7 +19,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
-from certdesk.api.docs import ASSETS_PATH, find_assets, swagger_assets
+from certdesk.api.docs import ASSETS_PATH, find_assets, inline_scripts, script_hash, swagger_assets
 from tests.fixtures.live_server import LiveServer
 
 URL = re.compile(r"""(?:https?:)?//[^\s"'<>)]+""", re.IGNORECASE)
@@ -28,6 +32,11 @@ def docs_html(shared_live_server: LiveServer) -> str:
         response = client.get(shared_live_server.base_url + "/api/docs")
     assert response.status_code == 200, response.text
     return response.text
+
+
+#: ``<script>`` elements without attributes, i.e. inline ones (written independently of
+#: certdesk's own HTML parsing).
+INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 
 
 def asset_urls(html: str) -> list[str]:
@@ -193,3 +202,58 @@ def test_the_asset_directory_may_itself_be_reached_through_a_symlink(tmp_path: P
     (real / "a.css").write_text("a {}")
     (tmp_path / "alias").symlink_to(real)
     assert set(find_assets(tmp_path / "alias", {"a.css": "text/css"})) == {"a.css"}
+
+
+def policy_directives(header: str) -> dict[str, list[str]]:
+    """A Content-Security-Policy header as ``{directive: [source, ...]}``."""
+    directives: dict[str, list[str]] = {}
+    for part in header.split(";"):
+        name, *sources = part.split()
+        assert name not in directives, f"{name} twice in {header}"
+        directives[name] = sources
+    return directives
+
+
+def test_the_page_sends_a_strict_policy_allowing_exactly_its_inline_script(
+    shared_live_server: LiveServer,
+) -> None:
+    with shared_live_server.client() as client:
+        response = client.get(shared_live_server.base_url + "/api/docs")
+    assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    policy = policy_directives(response.headers["content-security-policy"])
+    scripts = INLINE_SCRIPT.findall(response.text)
+    assert len(scripts) == 1 and "SwaggerUIBundle(" in scripts[0]
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert policy == {
+        "default-src": ["'none'"],
+        "script-src": ["'self'", f"'sha256-{digest}'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+    }
+    # The policy is computed once: a second request gets the same page and header.
+    with shared_live_server.client() as client:
+        again = client.get(shared_live_server.base_url + "/api/docs")
+    assert again.text == response.text
+    assert again.headers["content-security-policy"] == response.headers["content-security-policy"]
+
+
+def test_script_hash_is_the_csp_source_expression() -> None:
+    # The example of the CSP Level 3 specification (section "Hash usage for script elements").
+    assert script_hash("alert('Hello, world.');") == (
+        "'sha256-qznLcsROx4GACP2dm0UCKCzCG+HiZ1guq6ZZDob/Tng='"
+    )
+
+
+def test_inline_scripts_are_found_exactly_and_scripts_with_src_skipped() -> None:
+    html = (
+        '<html><head><script src="/a.js"></script>'
+        '<script type="module">\n  let a = "</div>";\n</script></head>'
+        "<body><SCRIPT>b &amp;&amp; c()</SCRIPT><p>text</p></body></html>"
+    )
+    assert inline_scripts(html) == ['\n  let a = "</div>";\n', "b &amp;&amp; c()"]
