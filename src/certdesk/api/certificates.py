@@ -12,7 +12,7 @@ from certdesk.api.deps import Authenticated, Ctx, CurrentActor
 from certdesk.api.downloads import attachment, attachment_doc
 from certdesk.api.jsonbody import StrictJSONRoute
 from certdesk.api.problems import PROBLEM_RESPONSES, not_found_responses, problem_responses
-from certdesk.api.schemas import MAX_DB_INT
+from certdesk.api.schemas import MAX_DB_INT, Offset
 from certdesk.services import certificates
 from certdesk.services.certificate_schemas import (
     ACMECertificateCreate,
@@ -56,7 +56,7 @@ def list_certificates(
     principal: Authenticated,
     ctx: Ctx,
     limit: Annotated[int, Query(ge=1, le=certificates.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
+    offset: Offset = 0,
 ) -> CertificatePage:
     """The Certificates card: name, domains, issuer, expiry and days left."""
     return certificates.list_certificates(ctx, limit, offset)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 
 from certdesk.api.deps import Authenticated, Ctx
 from certdesk.api.problems import PROBLEM_RESPONSES, not_found_responses
-from certdesk.api.schemas import MAX_DB_INT
+from certdesk.api.schemas import MAX_DB_INT, Offset
 from certdesk.services import jobs
 from certdesk.services.certificate_schemas import JobOut, JobPage
 
@@ -24,7 +24,7 @@ def list_jobs(
     principal: Authenticated,
     ctx: Ctx,
     limit: Annotated[int, Query(ge=1, le=jobs.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
+    offset: Offset = 0,
 ) -> JobPage:
     """Jobs, newest first."""
     return jobs.list_jobs(ctx, limit, offset)

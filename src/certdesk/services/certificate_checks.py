@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
 
 from certdesk.acme import check_ca_bundle, check_directory_uri
 from certdesk.crypto import csr as csr_mod
@@ -30,6 +29,7 @@ from certdesk.services.certificate_schemas import (
 from certdesk.services.context import AppContext
 from certdesk.services.dns_challenges import authenticator_names
 from certdesk.services.issuance import ISSUE
+from certdesk.storage.common import name_exists
 from certdesk.storage.csrs import CSRRecord, CSRRepository
 from certdesk.storage.models import CertificateRow, CSRRow
 
@@ -96,9 +96,9 @@ def _check_name(ctx: AppContext, name: str) -> list[FieldError]:
     if problems:
         return problems
     with ctx.db.session() as session:
-        csr_taken = session.scalar(select(CSRRow.id).where(CSRRow.name == name))
-        cert_taken = session.scalar(select(CertificateRow.id).where(CertificateRow.name == name))
-    if csr_taken is not None:
+        csr_taken = name_exists(session, CSRRow.name, name)
+        cert_taken = name_exists(session, CertificateRow.name, name)
+    if csr_taken:
         return [
             FieldError(
                 "name",
@@ -106,7 +106,7 @@ def _check_name(ctx: AppContext, name: str) -> list[FieldError]:
                 "directory, so choose another name.",
             )
         ]
-    if cert_taken is not None:
+    if cert_taken:
         return [FieldError("name", f"A certificate named {name!r} exists: choose another name.")]
     for job in jobs.active_jobs(ctx, [ISSUE]):
         if job.arguments.get("name") == name:

@@ -29,7 +29,7 @@ from certdesk.services.schemas import (
     CSRSummary,
     DownloadFile,
 )
-from certdesk.storage.certificates import certificate_name_taken
+from certdesk.storage.common import name_exists
 from certdesk.storage.csrs import CSRRecord, CSRRepository, NewCSR
 from certdesk.storage.models import CertificateRow
 
@@ -60,7 +60,7 @@ def _extensions_spec(ext: CertExtensionsIn | None) -> spec.ExtensionsSpec | None
 def _check_certificate_name_free(session: Session, name: str) -> None:
     """Names are unique across CSRs and certificates, as they share the files directory (the
     CSR repository checks CSR names itself)."""
-    if certificate_name_taken(session, name):
+    if name_exists(session, CertificateRow.name, name):
         raise Conflict(f"A certificate named '{name}' already exists: choose another name.", "name")
 
 

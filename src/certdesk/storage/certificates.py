@@ -24,7 +24,6 @@ from certdesk.storage.common import (
     ensure_name_free,
     flush_named,
     get_row,
-    name_exists,
     record_from_row,
 )
 from certdesk.storage.models import CertificateRow
@@ -141,9 +140,6 @@ class CertificateRepository:
         if row is None:
             raise NotFound(KIND, name)
         return _record(row)
-
-    def name_taken(self, name: str) -> bool:
-        return certificate_name_taken(self.session, name)
 
     def list(self, limit: int, offset: int = 0) -> tuple[builtins.list[CertificateRecord], int]:
         """One page ordered by id, and the total."""
@@ -262,9 +258,3 @@ def _record(row: CertificateRow) -> CertificateRecord:
         new_key_on_renewal=bool(row.new_key_on_renewal),
         deploy=dict(row.deploy) if row.deploy else None,
     )
-
-
-def certificate_name_taken(session: Session, name: str) -> bool:
-    """Whether a certificate has ``name`` (a core query on the session's connection: no ORM
-    objects are loaded)."""
-    return name_exists(session, CertificateRow.name, name)
