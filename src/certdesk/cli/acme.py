@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from certdesk.acme import LETS_ENCRYPT_STAGING
-from certdesk.cli.common import open_context, print_json, read_limited, wants_json
+from certdesk.cli.common import JsonFlag, open_context, print_json, read_limited, wants_json
 from certdesk.cli.jobwatch import run_with_progress
 from certdesk.errors import FieldError, InvalidInput, NotFound
 from certdesk.services import certificates, csrs
@@ -96,7 +96,7 @@ def create(
         typer.Option("--eab-hmac-key-file", help="File holding the EAB HMAC key."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_output: JsonFlag = False,
 ) -> None:
     """Issue an ACME certificate from a CSR through DNS-01, showing progress."""
     errors: list[FieldError] = []

@@ -25,7 +25,6 @@ from certdesk.services.context import AppContext
 
 #: Seconds between two looks at a job another process runs.
 FOLLOW_INTERVAL = 0.2
-FINAL = ("SUCCESS", "FAILED", "ABORTED")
 
 
 def _print_progress(percent: int, description: str) -> None:
@@ -52,7 +51,7 @@ def _follow(ctx: AppContext, job_id: int, quiet: bool) -> JobOut:
         if current != last and not quiet:
             _print_progress(*current)
         last = current
-        if job.state in FINAL:
+        if job.state in jobs.FINAL_STATES:
             return job
         time.sleep(FOLLOW_INTERVAL)  # another process runs it: poll its row
 

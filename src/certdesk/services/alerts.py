@@ -19,15 +19,15 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from certdesk.services.certificate_schemas import MAX_RENEW_DAYS
 from certdesk.services.context import AppContext
+from certdesk.services.deployment import CERTIFICATE_JOB_KINDS
 from certdesk.services.notify import Alert, current_alerts
 from certdesk.services.renewal_policy import CertificateFacts
 from certdesk.storage.models import CertificateRow, JobRow
 from certdesk.storage.sweep_memory import AlertKey, AlertLog
 
 #: The widest Renew Certificate Days the API accepts: no certificate expiring later can alert.
-MAX_RENEW_DAYS = 30
-CERTIFICATE_JOB_KINDS = ("acme.issue", "acme.renew")
 _FACT_COLUMNS = (
     CertificateRow.id,
     CertificateRow.name,

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
-
 from certdesk.crypto import csr as csr_mod
 from certdesk.crypto import details as details_mod
 from certdesk.crypto import names
@@ -38,10 +36,10 @@ from certdesk.services.issuance import ISSUE, RENEW
 from certdesk.services.paging import check_page
 from certdesk.services.schemas import DownloadFile
 from certdesk.storage.certificates import CertificateRecord, CertificateRepository
+from certdesk.storage.common import name_exists
 from certdesk.storage.models import CSRRow
 
 MAX_PAGE = 500
-REDACTED = "<redacted>"
 
 __all__ = [
     "create_acme",
@@ -65,7 +63,7 @@ def create_acme(ctx: AppContext, data: ACMECertificateCreate, actor: Actor) -> J
         "ca_bundle": data.ca_bundle,
         "contact_email": data.contact_email or None,
         "eab_kid": data.eab_kid or None,
-        "eab_hmac_key": REDACTED if data.eab_hmac_key else None,
+        "eab_hmac_key": deployment.REDACTED if data.eab_hmac_key else None,
         "dns_mapping": checked.mapping,
         "requested_by": actor.username,
     }
@@ -193,7 +191,7 @@ def update(
         old = repo.get(certificate_id)
         record = old
         if data.name is not None and data.name != old.name:
-            if session.scalar(select(CSRRow.id).where(CSRRow.name == data.name)) is not None:
+            if name_exists(session, CSRRow.name, data.name):
                 raise Conflict(
                     f"A CSR named {data.name!r} already exists: certificates and CSRs share the "
                     "files directory, so choose another name.",

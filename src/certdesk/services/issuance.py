@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from certdesk.acme import ACMEClient, IssuedCertificate, Order
 from certdesk.dns.base import TXTRecord
 from certdesk.dns.propagation import PropagationProgress
@@ -37,6 +35,7 @@ from certdesk.services.dns_challenges import (
 from certdesk.services.jobs import JobKind, RunningJob
 from certdesk.storage.accounts import AccountRecord
 from certdesk.storage.certificates import CertificateRepository, IssuedFacts, NewCertificate
+from certdesk.storage.common import name_exists
 from certdesk.storage.csrs import CSRRepository
 from certdesk.storage.jobs import JobRecord, JobRepository
 from certdesk.storage.models import CSRRow
@@ -184,7 +183,7 @@ def run_issue(ctx: AppContext, job: RunningJob) -> dict[str, Any]:
     renew_days = int(args["renew_days"])
     renew_at, reason = plan_renewal(issued.not_after, renew_days, ctx.clock.now())
     with ctx.db.session() as session:
-        if session.scalar(select(CSRRow.id).where(CSRRow.name == name)) is not None:
+        if name_exists(session, CSRRow.name, name):
             raise Conflict(f"A CSR named {name!r} was created meanwhile.", "name")
         record = CertificateRepository(session, ctx.box, ctx.clock).add(
             NewCertificate(

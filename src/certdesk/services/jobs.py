@@ -30,6 +30,7 @@ from certdesk.errors import ACMEError, CertdeskError, Conflict, InvalidInput
 from certdesk.services.certificate_schemas import JobError, JobOut, JobPage, JobProgress
 from certdesk.services.context import AppContext
 from certdesk.services.paging import check_page
+from certdesk.storage.jobs import FINAL_STATES as FINAL_STATES
 from certdesk.storage.jobs import JobRecord, JobRepository
 
 if TYPE_CHECKING:

@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from certdesk.services.context import AppContext
+from certdesk.storage.jobs import FINAL_STATES
 from certdesk.storage.models import JOB_STATES, CertificateRow, JobRow
 
 #: Upper bounds (seconds) of the job duration histogram buckets; +Inf is implied.
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
-FINISHED_STATES = ("SUCCESS", "FAILED", "ABORTED")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def collect_metrics(ctx: AppContext) -> MetricsSnapshot:
         )
         finished = session.execute(
             select(JobRow.kind, JobRow.state, JobRow.started_at, JobRow.finished_at).where(
-                JobRow.state.in_(FINISHED_STATES),
+                JobRow.state.in_(FINAL_STATES),
                 JobRow.started_at.is_not(None),
                 JobRow.finished_at.is_not(None),
             )

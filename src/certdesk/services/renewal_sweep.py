@@ -36,9 +36,10 @@ from certdesk.services.renewal_policy import (
     emergency_point,
     next_retry,
 )
+from certdesk.storage.jobs import ACTIVE_STATES
 from certdesk.storage.models import CertificateRow, JobRow
 
-ACTIVE_JOB_STATES = ("WAITING", "RUNNING")
+ACTIVE_JOB_STATES = ACTIVE_STATES
 
 
 @dataclass(frozen=True)

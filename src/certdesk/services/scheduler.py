@@ -32,6 +32,7 @@ from certdesk.errors import CertdeskError
 from certdesk.services.alerts import AlertMemory, active_alerts
 from certdesk.services.ari import ARIOutcome, ARIPoller
 from certdesk.services.context import AppContext
+from certdesk.services.issuance import RENEW
 from certdesk.services.notify import Alert, Notifier, NotifyResult
 from certdesk.services.renewal_policy import DEFAULT_POLICY, RenewalPolicy
 from certdesk.services.renewal_sweep import (
@@ -45,7 +46,6 @@ from certdesk.storage.models import CertificateRow, JobRow
 
 log = logging.getLogger(__name__)
 
-RENEW_JOB_KIND = "acme.renew"
 #: Seconds between two sweeps.
 DEFAULT_INTERVAL = 60.0
 #: Renewals enqueued per sweep at most; the rest follow in the next sweeps.
@@ -92,7 +92,7 @@ def enqueue_renewals(ctx: AppContext, due: Sequence[DueCertificate]) -> list[tup
         jobs = JobRepository(session, ctx.box)
         for certificate_id, name in locked:
             record = jobs.add(
-                RENEW_JOB_KIND,
+                RENEW,
                 {
                     "certificate_id": certificate_id,
                     "name": name,

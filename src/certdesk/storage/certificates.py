@@ -229,10 +229,6 @@ class CertificateRepository:
         self.session.flush()
         return _record(row)
 
-    def mark_revoked(self, certificate_id: int, at: datetime) -> None:
-        self._row(certificate_id).revoked_at = at
-        self.session.flush()
-
     def delete(self, certificate_id: int) -> None:
         result = self.session.execute(
             delete(CertificateRow).where(CertificateRow.id == certificate_id)

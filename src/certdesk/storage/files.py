@@ -176,8 +176,7 @@ class CertificateFiles:
                 while view:
                     written = os.write(fd, view)
                     view = view[written:]
-                if self.durable:
-                    os.fsync(fd)
+                os.fsync(fd)
             finally:
                 os.close(fd)
             os.replace(temp, path)
@@ -211,8 +210,7 @@ class CertificateFiles:
         with contextlib.suppress(OSError):  # some file systems cannot fsync a directory
             fd = os.open(self.directory, os.O_RDONLY)
             try:
-                if self.durable:
-                    os.fsync(fd)
+                os.fsync(fd)
             finally:
                 os.close(fd)
 

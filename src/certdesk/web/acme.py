@@ -35,7 +35,6 @@ from certdesk.web.wizard_form import pydantic_field_errors
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 MAPPING = "dns_mapping"
-FINISHED = frozenset({"SUCCESS", "FAILED", "ABORTED"})
 
 
 @dataclass(frozen=True)
@@ -162,9 +161,11 @@ def _form_page(
     *,
     eab_dropped: bool = False,
     status: int = 200,
+    domains: Sequence[str] | None = None,
 ) -> Response:
     csr = csrs.get(ctx, csr_id)
-    domains = csrs.domains(ctx, csr_id)
+    if domains is None:
+        domains = csrs.domains(ctx, csr_id)
     by_field, general = place_errors(errors, domains)
     presets = choices().acme_directories
     if not values.directory and presets:
@@ -227,6 +228,7 @@ async def create_acme_submit(
             errors,
             eab_dropped=bool(eab_hmac_key),
             status=422,
+            domains=domains,
         )
     )
 
@@ -252,6 +254,6 @@ async def job_page(job_id: int, request: Request, ctx: Ctx, principal: PagePrinc
     return render(
         request,
         "job.html",
-        {"job": job, "finished": job.state in FINISHED},
+        {"job": job, "finished": job.state in jobs.FINAL_STATES},
         principal=principal,
     )

@@ -104,11 +104,6 @@ function setUpCopy() {
 }
 
 /* ---- Add CSR wizard ---------------------------------------------------------------------- */
-function fieldLabel(control) {
-  const label = control.id ? $(`label[for="${control.id}"]`) : null;
-  return label ? label.textContent.trim() : control.name;
-}
-
 function optionText(select) {
   const option = select.options[select.selectedIndex];
   return option ? option.textContent.replace(/ \((not recommended|not available)\)$/, "") : "";
@@ -248,7 +243,6 @@ function summaryRows(form, san) {
   const text = (name) => { const c = get(name); return c && c.value.trim() ? c.value.trim() : "—"; };
   const selectText = (name) => { const c = get(name); return c && c.value ? optionText(c) : "—"; };
   const checked = (name) => { const c = get(name); return Boolean(c && c.checked); };
-  const yesNo = (name) => (checked(name) ? "Yes" : "No");
   const rows = [["Name", text("name")], ["Type", selectText("create_type")]];
   if (get("create_type").value === "CERTIFICATE_CREATE_IMPORTED_CSR") {
     rows.push(["Signing Request", get("CSR").value.trim() ? "provided" : "missing"]);
